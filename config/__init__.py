@@ -1,0 +1,1 @@
+"""Typed settings and tenant files: the only place refundsync reads configuration from."""

@@ -1,0 +1,99 @@
+"""Process-wide settings from the environment (prefix ``REFUNDSYNC_``) and an optional ``.env`` file.
+
+Everything has a default that works on a laptop: a local Redis broker and an SQLite ledger under
+``./var/``. Production overrides them with environment variables.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from config.errors import ConfigError, problems_from_validation
+
+
+class Settings(BaseSettings):
+    """Settings of one refundsync process (worker, beat, CLI)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="REFUNDSYNC_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    broker_url: str = Field(
+        default="redis://127.0.0.1:6379/0", description="Celery broker (Redis) and the fleet-wide limiter store."
+    )
+    database_url: str = Field(
+        default="sqlite:///./var/refundsync.db",
+        description="Ledger database: SQLite file (default) or postgresql+psycopg://...",
+    )
+    tenants_file: Path = Field(default=Path("tenants.yaml"), description="YAML file declaring the companies.")
+    token_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet key(s) encrypting OAuth tokens at rest; comma-separated, newest first, to rotate.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["console", "json"] = "console"
+
+    task_time_limit: int = Field(default=300, ge=1, description="Hard time limit of one task, seconds.")
+    visibility_timeout: int = Field(
+        default=3600,
+        ge=1,
+        description="Seconds before Redis redelivers an unacknowledged message; must exceed the task time "
+        "limit and the longest retry countdown, or a running task is delivered twice.",
+    )
+    max_retry_countdown: int = Field(default=900, ge=1, description="Cap on any retry countdown, seconds.")
+    max_case_bytes: int = Field(default=65536, ge=1024, description="Largest accepted case payload, bytes.")
+
+
+    def safe_summary(self) -> dict[str, str]:
+        """Settings as text with every secret masked, for `config check` and start-up logs."""
+        return {
+            "broker_url": mask_url(self.broker_url),
+            "database_url": mask_url(self.database_url),
+            "tenants_file": str(self.tenants_file),
+            "token_key": "set (hidden)" if self.token_key else "not set",
+            "log_level": self.log_level,
+            "log_format": self.log_format,
+            "task_time_limit": str(self.task_time_limit),
+            "visibility_timeout": str(self.visibility_timeout),
+            "max_retry_countdown": str(self.max_retry_countdown),
+            "max_case_bytes": str(self.max_case_bytes),
+        }
+
+
+def mask_url(url: str) -> str:
+    """Hide the password of a URL such as ``redis://:secret@host/0``."""
+    if "://" not in url or "@" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}" if ":" in creds else f"{scheme}://{user}@{host}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings of this process, read once."""
+    return load_settings()
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise ConfigError(
+            "environment (REFUNDSYNC_* variables or .env)",
+            problems_from_validation(exc, prefix="REFUNDSYNC_"),
+            hint="correct the variable named above (field names are upper-cased with the REFUNDSYNC_ prefix)",
+        ) from exc
+
+
+def ensure_sqlite_dir(database_url: str) -> None:
+    """Create the folder of an SQLite ledger file so the default works on a fresh checkout."""
+    prefix = "sqlite:///"
+    if database_url.startswith(prefix) and ":memory:" not in database_url:
+        Path(database_url[len(prefix) :]).expanduser().parent.mkdir(parents=True, exist_ok=True)
