@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from sync.cli.app import app
-from sync.cli import cases, config_cmd  # noqa: F401  (registration by import)
+
+# Registration by import: each module adds its commands to `app`. One line per module.
+from sync.cli import cases  # noqa: F401, E402
+from sync.cli import config_cmd  # noqa: F401, E402
 
 
 def main() -> None:
