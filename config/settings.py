@@ -24,7 +24,8 @@ class Settings(BaseSettings):
     )
 
     broker_url: str = Field(
-        default="redis://127.0.0.1:6379/0", description="Celery broker (Redis) and the fleet-wide limiter store."
+        default="redis://127.0.0.1:6379/0",
+        description="Celery broker (Redis) and the fleet-wide limiter store.",
     )
     database_url: str = Field(
         default="sqlite:///./var/refundsync.db",
@@ -33,7 +34,8 @@ class Settings(BaseSettings):
     tenants_file: Path = Field(default=Path("tenants.yaml"), description="YAML file declaring the companies.")
     token_key: SecretStr | None = Field(
         default=None,
-        description="Fernet key(s) encrypting OAuth tokens at rest; comma-separated, newest first, to rotate.",
+        description="Fernet key(s) encrypting OAuth tokens at rest; comma-separated, newest first, "
+        "to rotate.",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["console", "json"] = "console"
