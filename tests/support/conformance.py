@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import copy
-import json
 import xml.etree.ElementTree as ET
 from functools import lru_cache
 from typing import Any
@@ -32,7 +31,7 @@ def _xero_components() -> dict[str, Any]:
     path = reference_dir() / "xero_accounting.yaml"
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with path.open("rb") as fh:
-        spec = yaml.load(fh, Loader=loader)  # noqa: S506 - SafeLoader/CSafeLoader
+        spec = yaml.load(fh, Loader=loader)
     return spec["components"]["schemas"]  # type: ignore[no-any-return]
 
 
