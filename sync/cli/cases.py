@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -40,7 +40,7 @@ def validate(
         records = list(read_path(path, fmt))
     except ReaderError as exc:
         fail(str(exc))
-    results = []
+    results: list[dict[str, Any]] = []
     for record in records:
         case_id, errors = check_record(record, max_bytes)
         results.append({"row": record.row, "case_id": case_id, "valid": not errors,
