@@ -144,8 +144,8 @@ def compose(case: RefundCase, tenant: TenantConfig) -> Composition:
         elif apply_original:
             a_tag, a_ref = _tags(case, mapping, provider, fields, index, party_count, DocumentRole.APPLICATION)
             bank = None
-            if qbo and not customer:
-                bank = _ref((mapping.quickbooks and mapping.quickbooks.bill_payment_account), provider)
+            if qbo and not customer and mapping.quickbooks is not None:
+                bank = _ref(mapping.quickbooks.bill_payment_account, provider)
             settlement = Settlement(
                 DocumentRole.APPLICATION, amount, bank, None, None, case.original_document, a_tag, a_ref
             )
@@ -190,9 +190,14 @@ def compose(case: RefundCase, tenant: TenantConfig) -> Composition:
 # --- currency and amounts ---------------------------------------------------------------------------
 
 
+def provider_places(currency: str, provider: Provider) -> int:
+    """Decimals the provider stores for ``currency``: 2 for USD, 0 for JPY, 2 (not 3) for KWD."""
+    return min(minor_units(currency), AMOUNT_DECIMALS[provider])
+
+
 def provider_quantum(currency: str, provider: Provider) -> Decimal:
     """The smallest amount the provider stores in ``currency``: 0.01 USD, 1 JPY, 0.01 KWD."""
-    return Decimal(1).scaleb(-min(minor_units(currency), AMOUNT_DECIMALS[provider]))
+    return Decimal(1).scaleb(-provider_places(currency, provider))
 
 
 def _check_currency_and_amounts(case: RefundCase, tenant: TenantConfig) -> Decimal:
@@ -213,7 +218,7 @@ def _check_currency_and_amounts(case: RefundCase, tenant: TenantConfig) -> Decim
             raise MappingError(
                 MappingErrorCode.AMOUNT_PRECISION,
                 f"{field} {format_amount(value)} {case.currency} has more decimals than "
-                f"{tenant.provider.value} stores ({-quantum.as_tuple().exponent if quantum < 1 else 0}); it "
+                f"{tenant.provider.value} stores ({provider_places(case.currency, tenant.provider)}); it "
                 "cannot be posted exactly: correct the case (or book the fraction by hand)",
                 field,
             )
@@ -239,10 +244,11 @@ def _exchange_rate(case: RefundCase, tenant: TenantConfig) -> Decimal | None:
                 "exchange_rate",
             )
         return None
-    if case.exchange_rate is not None:
-        rate, field = case.exchange_rate, "exchange_rate"
-    else:
-        rate, field = tenant.mapping.currencies.rates.get(case.currency), f"mapping.currencies.rates.{case.currency}"
+    rate: Decimal | None = case.exchange_rate
+    field = "exchange_rate"
+    if rate is None:
+        rate = tenant.mapping.currencies.rates.get(case.currency)
+        field = f"mapping.currencies.rates.{case.currency}"
     if rate is not None and len(rate.normalize().as_tuple().digits) > MAX_SIGNIFICANT_DIGITS:
         raise MappingError(
             MappingErrorCode.EXCHANGE_RATE_INVALID,
@@ -341,8 +347,9 @@ def _lines(
             rate = mapping.tax.codes[code].rate
             if rate is None:
                 continue  # Xero inclusive without a rate: Xero computes the tax inside the gross itself
-            for i, tax in zip(positions, split_tax([gross[i] for i in positions], rate, quantum), strict=True):
-                taxes[i] = tax
+            split = split_tax([gross[i] for i in positions], rate, quantum)
+            for i, line_tax in zip(positions, split, strict=True):
+                taxes[i] = line_tax
 
     lines = []
     for n, (raw, target, line_gross, tax) in enumerate(zip(group, targets, gross, taxes, strict=True), start=1):
@@ -408,6 +415,7 @@ def _line_target(
 def _rule_value(case: RefundCase, rule: FieldRule | None, setting: str) -> str | None:
     if rule is None:
         return None
+    value: str | None
     source: str | None = {
         "reason_code": case.reason_code,
         "kind": case.kind.value,

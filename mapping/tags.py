@@ -19,16 +19,21 @@ A tag is ``stem + suffix``.
 
 Short form (deterministic, collision-resistant)
 -----------------------------------------------
-``~`` is reserved. When ``stem + suffix`` is longer than the field allows (QBO ``DocNumber``: 21), or the
-stem itself contains ``~``, the stem is replaced by ``head + "~h" + D`` where ``D`` is the first 12
-characters of the base32 (RFC 4648, upper case) SHA-256 of the full stem (60 bits) and ``head`` the
-stem's first characters (``~`` written as ``-``), as many as fit, so the result is exactly the limit long and keeps the suffix
-readable. If even one head character does not fit beside the suffix, the whole ``stem + suffix`` is
-shortened the same way (``head + "~h" + D(stem + suffix)``). Two different case ids share a short
-form only if 60 bits of SHA-256 collide (about one chance in 10^18 for a pair; ~5e-5 for ten million
-long ids with the same head). The full case id is always in the memo (QBO ``PrivateNote``) and in the
-line descriptions, so a person can search for it. ``tags.shorten: false`` turns shortening off: a tag
-that does not fit is then a mapping error.
+``~`` is reserved. When ``stem + suffix`` is longer than the field allows (QBO ``DocNumber``: 21), or
+the stem itself contains ``~``, the stem is replaced by ``head + "~h" + D``:
+
+* ``D`` is the first 12 characters of the base32 (RFC 4648, upper case) SHA-256 of the full stem
+  (60 bits);
+* ``head`` is the stem's first characters (``~`` written as ``-``), as many as fit, so the tag is
+  exactly the limit long and the suffix stays readable: ``MKT-AMAZON-JP-2026-11-20-000000123456``
+  becomes ``MKT-AMA~hU3DOTQ3WR4OK`` (21 characters), its party 2 ``MKT-A~h<D>~2``;
+* if not even one head character fits beside the suffix, the whole ``stem + suffix`` is shortened the
+  same way (``head + "~h" + D(stem + suffix)``).
+
+Two different ids share a short form only if 60 bits of SHA-256 collide (about one chance in 10^18 for
+a pair; about 5e-5 among ten million long ids with the same head). The full case id is always in the
+memo (QBO ``PrivateNote``) and in the line descriptions, so a person can search for it.
+``tags.shorten: false`` turns shortening off: a tag that does not fit is then a mapping error.
 
 Missing optional values (no order number, no payment) render as ``-``.
 """
