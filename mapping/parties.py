@@ -38,7 +38,8 @@ def normalise_name(name: str) -> str:
     # NFKC again: case folding can leave text that is not in NFKC form (Unicode's NFKC_Casefold recipe).
     folded = unicodedata.normalize("NFKC", folded)
     kept = "".join(ch for ch in folded if not unicodedata.category(ch).startswith(_DROP_CATEGORIES))
-    return kept or folded.strip()
+    # Dropping a spacing character can leave a combining mark next to a letter: compose them again.
+    return unicodedata.normalize("NFKC", kept) if kept else folded.strip()
 
 
 def party_key(party: Party) -> str:
