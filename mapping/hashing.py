@@ -36,7 +36,12 @@ def canonical_json(payload: Any) -> str:
 
 def payload_hash(payload: Any) -> str:
     """SHA-256 (hex) of the canonical JSON of ``payload``."""
-    return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
+    return sha256_hex(canonical_json(payload))
+
+
+def sha256_hex(text: str) -> str:
+    """SHA-256 (hex) of UTF-8 text: the hash of an already canonical JSON text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def idempotency_key(posting_id: str, payload_hash: str, provider: Provider | str) -> str:

@@ -59,6 +59,11 @@ def _collect(value: Any, found: set[str]) -> None:
             _collect(item, found)
 
 
+def placeholders_in_text(text: str) -> set[str]:
+    """Names of the placeholders in a JSON text (JSON escaping never touches ``{{a.b}}``)."""
+    return set(_PATTERN.findall(text)) if "{{" in text else set()
+
+
 def bind(value: Any, values: Mapping[str, str]) -> Any:
     """A copy of ``value`` with every placeholder replaced by ``values[name]``; the input is not changed.
 

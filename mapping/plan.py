@@ -32,8 +32,8 @@ from mapping.case import CaseKind, Party, RefundCase
 from mapping.compose import compose
 from mapping.entries import DocumentRole, Entry, Settlement
 from mapping.errors import MappingError
-from mapping.hashing import payload_hash
-from mapping.placeholders import find_placeholders
+from mapping.hashing import canonical_json, sha256_hex
+from mapping.placeholders import find_placeholders, placeholders_in_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,16 +88,21 @@ class OriginalDocument:
 
 @dataclass(frozen=True, slots=True)
 class CasePlan:
+    case: RefundCase  # the revision planned
     case_id: str
     revision: int
     tenant: str
     provider: Provider
-    case_hash: str  # RefundCase.payload_hash() of the revision planned
     documents: tuple[PlannedDocument, ...]
     parties: tuple[PartyPlan, ...]
     original: OriginalDocument | None
     entries: tuple[Entry, ...]
     notes: tuple[str, ...]  # deliberate omissions an operator should know about
+
+    @property
+    def case_hash(self) -> str:
+        """The planned revision's :meth:`RefundCase.payload_hash` (what the ledger stores)."""
+        return self.case.payload_hash()
 
     def document(self, key: str) -> PlannedDocument:
         for doc in self.documents:
@@ -136,11 +141,11 @@ def plan_case(case: RefundCase, tenant: TenantConfig) -> CasePlan:
             if entry.settlement.role is DocumentRole.APPLICATION and entry.settlement.original_document:
                 original = _original(case, tenant.provider, entry.settlement.original_document)
     return CasePlan(
+        case=case,
         case_id=case.case_id,
         revision=case.revision,
         tenant=tenant.name,
         provider=tenant.provider,
-        case_hash=case.payload_hash(),
         documents=tuple(documents),
         parties=tuple(parties),
         original=original,
@@ -199,6 +204,7 @@ def _document(
     depends_on: DocumentRole | None,
     amount: Decimal,
 ) -> PlannedDocument:
+    canonical = canonical_json(payload)
     return PlannedDocument(
         role=role,
         type=type_,
@@ -211,9 +217,9 @@ def _document(
         lookup_field=lookup_field,
         path=path,
         payload=payload,
-        payload_hash=payload_hash(payload),
+        payload_hash=sha256_hex(canonical),
         depends_on=depends_on,
-        placeholders=frozenset(find_placeholders(payload) | find_placeholders(path)),
+        placeholders=frozenset(placeholders_in_text(canonical) | find_placeholders(path)),
         amount=amount,
         currency=entry.currency,
     )

@@ -59,33 +59,50 @@ def _scalar(value: Any, encode_str: Any) -> str | None:
     return None
 
 
-def _compact(value: Any, sort_keys: bool, encode_str: Any) -> Iterator[str]:
-    scalar = _scalar(value, encode_str)
-    if scalar is not None:
-        yield scalar
-    elif isinstance(value, dict):
-        items = sorted(value.items()) if sort_keys else value.items()
-        yield "{"
+def _compact(value: Any, sort_keys: bool, encode_str: Any) -> list[str]:
+    out: list[str] = []
+    _append(value, out, sort_keys, encode_str)
+    return out
+
+
+def _append(value: Any, out: list[str], sort_keys: bool, encode_str: Any) -> None:
+    # The hot path of every payload hash: exact-type checks first, the general ones after.
+    kind = type(value)
+    if kind is str:
+        out.append(encode_str(value))
+    elif kind is dict:
+        out.append("{")
         first = True
-        for key, item in items:
-            if not isinstance(key, str):
+        for key, item in sorted(value.items()) if sort_keys else value.items():
+            if type(key) is not str:
                 raise TypeError(f"payload keys must be text, not {type(key).__name__}")
-            if not first:
-                yield ","
-            first = False
-            yield encode_str(key)
-            yield ":"
-            yield from _compact(item, sort_keys, encode_str)
-        yield "}"
-    elif isinstance(value, list | tuple):
-        yield "["
+            if first:
+                first = False
+            else:
+                out.append(",")
+            out.append(encode_str(key))
+            out.append(":")
+            _append(item, out, sort_keys, encode_str)
+        out.append("}")
+    elif kind is list or kind is tuple:
+        out.append("[")
         for i, item in enumerate(value):
             if i:
-                yield ","
-            yield from _compact(item, sort_keys, encode_str)
-        yield "]"
+                out.append(",")
+            _append(item, out, sort_keys, encode_str)
+        out.append("]")
+    elif kind is Decimal:
+        out.append(decimal_token(value))
     else:
-        raise TypeError(f"{type(value).__name__} cannot appear in a payload")
+        scalar = _scalar(value, encode_str)
+        if scalar is not None:
+            out.append(scalar)
+        elif isinstance(value, dict):
+            _append(dict(value), out, sort_keys, encode_str)
+        elif isinstance(value, list | tuple):
+            _append(list(value), out, sort_keys, encode_str)
+        else:
+            raise TypeError(f"{type(value).__name__} cannot appear in a payload")
 
 
 def _pretty(value: Any, sort_keys: bool, encode_str: Any, indent: int, level: int) -> Iterator[str]:
