@@ -467,6 +467,18 @@ def mapping_problems(mapping: MappingConfig, provider: str, home_currency: str) 
         if not qbo and method_map.qbo_payment_method is not None:
             add(f"mapping.payment_methods.{method}.qbo_payment_method", method_map.qbo_payment_method,
                 "is for quickbooks tenants only")
+        elif qbo and method_map.qbo_payment_method is not None and not method_map.qbo_payment_method.isdigit():
+            add(f"mapping.payment_methods.{method}.qbo_payment_method", method_map.qbo_payment_method,
+                'is the PaymentMethod Id, a number such as "1"')
+    if qbo and mapping.quickbooks is not None:
+        for name, rule in (("class", mapping.quickbooks.class_), ("department", mapping.quickbooks.department)):
+            if rule is None:
+                continue
+            for key, value in [*rule.values.items(), ("default", rule.default)]:
+                if value is not None and not value.isdigit():
+                    where = "default" if key == "default" else f"values.{key}"
+                    add(f"mapping.quickbooks.{name}.{where}", value,
+                        f"is a QuickBooks {name} Id, a number such as \"5000000000000012345\"")
     for code, rate in mapping.currencies.rates.items():
         if code == home_currency:
             add(f"mapping.currencies.rates.{code}", str(rate), "the home currency needs no rate")
