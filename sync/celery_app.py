@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery, signals
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from config.errors import ConfigError, ConfigProblem
 from config.settings import Settings, get_settings
@@ -62,11 +62,12 @@ def make_app(settings: Settings) -> Celery:
             "unacked_restore_throttle": 1,
         },
         broker_connection_retry_on_startup=True,
-        task_queues=[Queue(name) for name in QUEUES],
+        # Each queue has its own direct exchange and routing key: a message lands in exactly one queue.
+        task_queues=[Queue(name, Exchange(name, type="direct"), routing_key=name) for name in QUEUES],
         task_default_queue="ops",
         task_routes={
-            "refundsync.case_closed": {"queue": "intake"},
-            "refundsync.input_rejected": {"queue": "intake"},
+            "refundsync.case_closed": {"queue": "intake", "exchange": "intake", "routing_key": "intake"},
+            "refundsync.input_rejected": {"queue": "intake", "exchange": "intake", "routing_key": "intake"},
         },
         worker_hijack_root_logger=False,
         worker_send_task_events=False,

@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 
 from config.errors import ConfigError
 from config.settings import get_settings
-from mapping.validation import validate_payload
 from sync.cli.app import app, console, err_console, fail, fail_config, print_json
 from sync.cli.cases import check_record
 from sync.readers import ReaderError, read_path
@@ -44,13 +43,11 @@ def enqueue(
         with progress, publisher() as pub:
             bar = progress.add_task("enqueue", total=len(records))
             for record in records:
-                case_id, errors = check_record(record, settings.max_case_bytes)
-                if errors:
+                case_id, errors, case = check_record(record, settings.max_case_bytes)
+                if case is None:
                     pub.rejection(record.payload, errors, source=f"enqueue {path} {record.row}")
                 else:
-                    check = validate_payload(record.payload, max_bytes=settings.max_case_bytes)
-                    assert check.case is not None
-                    pub.case(check.case)
+                    pub.case(case)
                 results.append({"row": record.row, "case_id": case_id, "queued": not errors,
                                 "errors": [e.as_dict() for e in errors]})
                 _report(results[-1], quiet or as_json or show_progress)

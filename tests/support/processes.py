@@ -32,15 +32,21 @@ class WorkerProcess:
 
     def __init__(self, env: dict[str, str], log: Path, *args: str):
         self.log = log
+        self.env = env
         self._fh = log.open("ab")
         self.process = subprocess.Popen([sys.executable, "-m", "sync.cli", "worker", *args], env=env,
                                         cwd=REPO_ROOT, stdout=self._fh, stderr=subprocess.STDOUT,
                                         start_new_session=True)
 
     def wait_ready(self, timeout: float = 60) -> None:
+        """Until the worker answers a remote-control ping over the broker (whatever its log level)."""
+        from celery import Celery
+
+        probe = Celery(broker=self.env["REFUNDSYNC_BROKER_URL"])
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if "ready." in self.log.read_text(errors="replace"):
+            if probe.control.ping(timeout=0.5):
+                probe.close()
                 return
             if self.process.poll() is not None:
                 raise RuntimeError(f"worker exited with {self.process.returncode}:\n{self.log.read_text()[-3000:]}")
