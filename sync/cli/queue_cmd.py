@@ -7,6 +7,7 @@ from collections import Counter
 from typing import Any
 
 import typer
+from kombu.exceptions import OperationalError as KombuOperationalError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from sqlalchemy import func, select
@@ -52,7 +53,7 @@ def enqueue(
                                 "errors": [e.as_dict() for e in errors]})
                 _report(results[-1], quiet or as_json or show_progress)
                 progress.advance(bar)
-    except OSError as exc:
+    except (OSError, KombuOperationalError) as exc:
         fail(f"cannot reach the broker ({type(exc).__name__}: {exc}); is Redis running at REFUNDSYNC_BROKER_URL?")
     queued = sum(1 for r in results if r["queued"])
     if as_json:

@@ -18,6 +18,7 @@ def refundsync_env(**settings: str | int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("REFUNDSYNC_")}
     env.update({f"REFUNDSYNC_{k.upper()}": str(v) for k, v in settings.items()})
     env["PYTHONPATH"] = str(REPO_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env["COLUMNS"] = "200"  # Rich wraps tables to 80 columns when not on a terminal
     return env
 
 

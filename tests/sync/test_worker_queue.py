@@ -74,3 +74,43 @@ def test_enqueue_1000_then_kill9_midway_through_the_next_1000(env: dict[str, str
     with session_scope(url) as s:
         ids = set(s.scalars(select(CaseRevision.case_id)))
     assert ids == {f"RF-2026-{i:06d}" for i in range(1, 2001)}
+
+
+def test_bad_rows_and_python_producers_reach_the_ledger(env: dict[str, str], tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    url = env["REFUNDSYNC_DATABASE_URL"]
+    cases = list(make_cases(5, start=1))
+    cases[2]["amount"] = "12.345"  # 3 decimals in USD
+    path = write_csv(tmp_path / "mixed.csv", cases)
+    worker = WorkerProcess(env, tmp_path / "worker.log", "--concurrency", "1")
+    try:
+        worker.wait_ready()
+        result = run_cli(["enqueue", str(path)], env)
+        assert result.returncode == 1
+        assert "invalid row 4 (RF-2026-000003): amount: amount 12.345 has more decimals than USD allows (2)" in (
+            result.stderr)
+        assert "5 record(s): 4 queued, 1 invalid (kept in the ledger as rejected)" in result.stdout
+        producer = (
+            "import json, sys, sync\n"
+            "from mapping.case import RefundCase\n"
+            "case = RefundCase.model_validate(json.loads(sys.argv[1]))\n"
+            "print(sync.submit_case(case))\n"
+            "print(sync.submit_case({'case_id': 'RF-BAD', 'amount': 1}))\n"
+        )
+        from tests.support.factories import make_case
+
+        done = subprocess.run([sys.executable, "-c", producer, json.dumps(make_case(77))], env=env, text=True,
+                              capture_output=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        wait_until(lambda: _count_cases(url)[0] == 5 and _count_cases(url)[3] == 2, timeout=60,
+                   what="4 + 1 cases stored and 2 rejections")
+    finally:
+        worker.stop()
+    with session_scope(url) as s:
+        rejected = {r.case_id: r for r in s.scalars(select(RejectedInput))}
+    assert rejected["RF-2026-000003"].source == f"enqueue {path} row 4"
+    assert json.loads(rejected["RF-2026-000003"].raw_payload)["amount"] == "12.345"
+    assert "kind: is required" in rejected["RF-BAD"].reason
