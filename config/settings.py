@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     broker_url: str = Field(
         default="redis://127.0.0.1:6379/0", description="Celery broker (Redis) and the fleet-wide limiter store."
     )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis for fleet-wide limits, locks and the intake outbox (default: the broker URL).",
+    )
     database_url: str = Field(
         default="sqlite:///./var/refundsync.db",
         description="Ledger database: SQLite file (default) or postgresql+psycopg://...",
@@ -50,10 +54,16 @@ class Settings(BaseSettings):
     max_case_bytes: int = Field(default=65536, ge=1024, description="Largest accepted case payload, bytes.")
 
 
+    @property
+    def coordination_url(self) -> str:
+        """The Redis that holds limits, locks and the outbox: its own URL, or the broker's."""
+        return self.redis_url or self.broker_url
+
     def safe_summary(self) -> dict[str, str]:
         """Settings as text with every secret masked, for `config check` and start-up logs."""
         return {
             "broker_url": mask_url(self.broker_url),
+            "redis_url": mask_url(self.coordination_url),
             "database_url": mask_url(self.database_url),
             "tenants_file": str(self.tenants_file),
             "token_key": "set (hidden)" if self.token_key else "not set",
