@@ -6,6 +6,7 @@ Everything has a default that works on a laptop: a local Redis broker and an SQL
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -26,6 +27,10 @@ class Settings(BaseSettings):
     broker_url: str = Field(
         default="redis://127.0.0.1:6379/0",
         description="Celery broker (Redis) and the fleet-wide limiter store.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis for fleet-wide limits, locks and the intake outbox (default: the broker URL).",
     )
     database_url: str = Field(
         default="sqlite:///./var/refundsync.db",
@@ -51,10 +56,16 @@ class Settings(BaseSettings):
     max_case_bytes: int = Field(default=65536, ge=1024, description="Largest accepted case payload, bytes.")
 
 
+    @property
+    def coordination_url(self) -> str:
+        """The Redis that holds limits, locks and the outbox: its own URL, or the broker's."""
+        return self.redis_url or self.broker_url
+
     def safe_summary(self) -> dict[str, str]:
         """Settings as text with every secret masked, for `config check` and start-up logs."""
         return {
             "broker_url": mask_url(self.broker_url),
+            "redis_url": mask_url(self.coordination_url),
             "database_url": mask_url(self.database_url),
             "tenants_file": str(self.tenants_file),
             "token_key": "set (hidden)" if self.token_key else "not set",
@@ -89,7 +100,7 @@ def load_settings() -> Settings:
     except ValidationError as exc:
         raise ConfigError(
             "environment (REFUNDSYNC_* variables or .env)",
-            problems_from_validation(exc, prefix="REFUNDSYNC_"),
+            [replace(p, field=p.field.upper()) for p in problems_from_validation(exc, prefix="REFUNDSYNC_")],
             hint="correct the variable named above (field names are upper-cased with the REFUNDSYNC_ prefix)",
         ) from exc
 

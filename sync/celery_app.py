@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery, signals
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from config.errors import ConfigError, ConfigProblem
 from config.settings import Settings, get_settings
@@ -62,11 +62,12 @@ def make_app(settings: Settings) -> Celery:
             "unacked_restore_throttle": 1,
         },
         broker_connection_retry_on_startup=True,
-        task_queues=[Queue(name) for name in QUEUES],
+        # Each queue has its own direct exchange and routing key: a message lands in exactly one queue.
+        task_queues=[Queue(name, Exchange(name, type="direct"), routing_key=name) for name in QUEUES],
         task_default_queue="ops",
         task_routes={
-            "refundsync.case_closed": {"queue": "intake"},
-            "refundsync.input_rejected": {"queue": "intake"},
+            "refundsync.case_closed": {"queue": "intake", "exchange": "intake", "routing_key": "intake"},
+            "refundsync.input_rejected": {"queue": "intake", "exchange": "intake", "routing_key": "intake"},
         },
         worker_hijack_root_logger=False,
         worker_send_task_events=False,
@@ -101,3 +102,30 @@ def _fresh_connections(**_: Any) -> None:
     from sync.ledger.db import engine_for
 
     engine_for.cache_clear()
+
+
+_sweeper: Any = None
+
+
+@signals.worker_ready.connect
+def _start_outbox_sweeper(sender: Any = None, **_: Any) -> None:
+    """Every worker re-sends intake messages the broker lost (see sync.outbox); one sweep at a time."""
+    global _sweeper
+    from sync import outbox
+    from sync.redis_client import coordination_redis
+
+    settings = get_settings()
+    older_than = settings.visibility_timeout + settings.task_time_limit + VISIBILITY_MARGIN
+
+    def republish(task_id: str, name: str, args: list[Any]) -> None:
+        app.send_task(name, args=args, task_id=task_id)
+
+    _sweeper = outbox.Sweeper(coordination_redis(), older_than=older_than,
+                              interval=max(1, min(60, settings.visibility_timeout // 6)), republish=republish)
+    _sweeper.start()
+
+
+@signals.worker_shutdown.connect
+def _stop_outbox_sweeper(**_: Any) -> None:
+    if _sweeper is not None:
+        _sweeper.stop()

@@ -7,13 +7,14 @@ from collections import Counter
 from typing import Any
 
 import typer
+from kombu.exceptions import OperationalError as KombuOperationalError
+from redis.exceptions import RedisError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from sqlalchemy import func, select
 
 from config.errors import ConfigError
 from config.settings import get_settings
-from mapping.validation import validate_payload
 from sync.cli.app import app, console, err_console, fail, fail_config, print_json
 from sync.cli.cases import check_record
 from sync.readers import ReaderError, read_path
@@ -44,18 +45,16 @@ def enqueue(
         with progress, publisher() as pub:
             bar = progress.add_task("enqueue", total=len(records))
             for record in records:
-                case_id, errors = check_record(record, settings.max_case_bytes)
-                if errors:
+                case_id, errors, case = check_record(record, settings.max_case_bytes)
+                if case is None:
                     pub.rejection(record.payload, errors, source=f"enqueue {path} {record.row}")
                 else:
-                    check = validate_payload(record.payload, max_bytes=settings.max_case_bytes)
-                    assert check.case is not None
-                    pub.case(check.case)
+                    pub.case(case)
                 results.append({"row": record.row, "case_id": case_id, "queued": not errors,
                                 "errors": [e.as_dict() for e in errors]})
                 _report(results[-1], quiet or as_json or show_progress)
                 progress.advance(bar)
-    except OSError as exc:
+    except (OSError, KombuOperationalError, RedisError) as exc:
         fail(f"cannot reach the broker ({type(exc).__name__}: {exc}); is Redis running at REFUNDSYNC_BROKER_URL?")
     queued = sum(1 for r in results if r["queued"])
     if as_json:

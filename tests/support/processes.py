@@ -18,6 +18,7 @@ def refundsync_env(**settings: str | int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("REFUNDSYNC_")}
     env.update({f"REFUNDSYNC_{k.upper()}": str(v) for k, v in settings.items()})
     env["PYTHONPATH"] = str(REPO_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env["COLUMNS"] = "200"  # Rich wraps tables to 80 columns when not on a terminal
     return env
 
 
@@ -32,15 +33,21 @@ class WorkerProcess:
 
     def __init__(self, env: dict[str, str], log: Path, *args: str):
         self.log = log
+        self.env = env
         self._fh = log.open("ab")
         self.process = subprocess.Popen([sys.executable, "-m", "sync.cli", "worker", *args], env=env,
                                         cwd=REPO_ROOT, stdout=self._fh, stderr=subprocess.STDOUT,
                                         start_new_session=True)
 
     def wait_ready(self, timeout: float = 60) -> None:
+        """Until the worker answers a remote-control ping over the broker (whatever its log level)."""
+        from celery import Celery
+
+        probe = Celery(broker=self.env["REFUNDSYNC_BROKER_URL"])
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if "ready." in self.log.read_text(errors="replace"):
+            if probe.control.ping(timeout=0.5):
+                probe.close()
                 return
             if self.process.poll() is not None:
                 raise RuntimeError(f"worker exited with {self.process.returncode}:\n{self.log.read_text()[-3000:]}")
