@@ -229,11 +229,17 @@ class RefundCase(_Strict):
         return hashlib.sha256(self.canonical_json().encode("utf-8")).hexdigest()
 
     def parties(self) -> list[Party]:
-        """Distinct parties of the case in first-seen order: one credit document each."""
-        seen: dict[tuple[str, str | None], Party] = {}
+        """Distinct parties of the case in first-seen order: one credit document each.
+
+        Parties are told apart by :func:`mapping.parties.party_key` (external id, else the normalised
+        name), exactly as the mapping groups lines, so ``ACME Co.`` and ``Acme Co`` are one party.
+        """
+        from mapping.parties import party_key  # mapping.parties imports this module
+
+        seen: dict[str, Party] = {}
         sources = [line.party or self.party for line in self.lines] if self.lines else [self.party]
         for party in sources:
-            seen.setdefault((party.name, party.external_id), party)
+            seen.setdefault(party_key(party), party)
         return list(seen.values())
 
 

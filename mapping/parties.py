@@ -49,7 +49,7 @@ def party_key(party: Party) -> str:
     would resolve to the same remote vendor anyway.
     """
     if party.external_id:
-        return "ext:" + party.external_id
+        return "id:" + party.external_id
     return "name:" + normalise_name(party.name)
 
 

@@ -18,7 +18,6 @@ from config.settings import get_settings
 from config.tenants import TenantsFile, load_tenants
 from mapping.errors import MappingError
 from mapping.plan import CasePlan, plan_case
-from mapping.validation import validate_payload
 from mapping.wire import dumps
 from sync.cli.app import app, console, fail, fail_config
 from sync.cli.cases import check_record
@@ -29,7 +28,7 @@ def preview_record(
     record: Record, tenants: TenantsFile, max_bytes: int
 ) -> tuple[dict[str, Any], CasePlan | None]:
     """One case's preview object (the `--json` shape) and its plan when it has one."""
-    case_id, errors = check_record(record, max_bytes)
+    case_id, errors, case = check_record(record, max_bytes)
     payload = record.payload if isinstance(record.payload, dict) else {}
     tenant_name = payload.get("tenant") if isinstance(payload.get("tenant"), str) else None
     result: dict[str, Any] = {
@@ -43,8 +42,7 @@ def preview_record(
     if errors:
         result["error"] = f"{record.row}: " + "; ".join(str(e) for e in errors)
         return result, None
-    case = validate_payload(record.payload, max_bytes=max_bytes).case
-    assert case is not None
+    assert case is not None  # check_record returns the case whenever there is no error
     tenant = tenants.tenants.get(case.tenant)
     if tenant is None:
         known = ", ".join(sorted(tenants.tenants)) or "none"

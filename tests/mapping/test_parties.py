@@ -108,5 +108,5 @@ def test_any_spacing_punctuation_case_or_width_variant_resolves_to_the_same_part
 
 
 def test_party_key_prefers_the_external_id() -> None:
-    assert party_key(Party(name="A", external_id="V-1")) == "ext:V-1"
+    assert party_key(Party(name="A", external_id="V-1")) == "id:V-1"
     assert party_key(Party(name="Ａ Co.")) == "name:aco"

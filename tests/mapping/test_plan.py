@@ -187,7 +187,7 @@ def test_multi_vendor_order_becomes_one_credit_per_vendor_with_distinct_tags() -
     assert sum(d.amount for d in credits) == Decimal("43.00")
     assert [d.tag for d in result.documents if d.role == "refund"] == [
         "RF-2026-000123~1~p", "RF-2026-000123~2~p", "RF-2026-000123~3~p"]
-    assert [p.key for p in result.parties] == ["name:深圳市联华贸易有限公司", "ext:V-1044", "name:nordicpaperab"]
+    assert [p.key for p in result.parties] == ["name:深圳市联华贸易有限公司", "id:V-1044", "name:nordicpaperab"]
     for doc in credits:
         assert "KB-88213" in doc.payload["PrivateNote"] and "RF-2026-000123" in doc.payload["PrivateNote"]
         assert doc.party.name in doc.payload["PrivateNote"]
@@ -299,7 +299,7 @@ def test_xero_foreign_currency_rate_is_written_the_xero_way() -> None:
 def test_xero_contact_payload_carries_the_external_id_as_contact_number() -> None:
     result = plan(tenant="demo-xero", currency="GBP", party={"name": "深圳市联华", "external_id": "V-1001"})
     assert result.parties[0].create_payload == {"Name": "深圳市联华", "ContactNumber": "V-1001"}
-    assert result.parties[0].key == "ext:V-1001"
+    assert result.parties[0].key == "id:V-1001"
 
 
 # --- configuration-driven rules -----------------------------------------------------------------------

@@ -15,6 +15,7 @@ from mapping.compose import provider_places
 from mapping.errors import MappingError, MappingErrorCode
 from mapping.hashing import payload_hash
 from mapping.limits import QBO_DOC_NUMBER_MAX, QBO_PAYMENT_REF_NUM_MAX, XERO_CREDIT_NOTE_NUMBER_MAX, XERO_REFERENCE_MAX
+from mapping.parties import party_key
 from mapping.placeholders import CREDIT_ID, ORIGINAL_ID, PARTY_ID, bind, find_placeholders
 from mapping.plan import CasePlan, PlannedDocument, plan_case
 from mapping.wire import dumps, find_floats
@@ -77,6 +78,8 @@ def test_lines_and_documents_add_up_to_the_case_amount_exactly(drawn: tuple[Refu
             assert all(a == result.credit_of(doc).amount for a in _settled_amounts(doc))
         for key, amount in _money(doc.payload):
             assert amount.as_tuple().exponent == -places, (key, amount)
+    # The intake creates one pending posting per case.parties(): the plan has exactly those parties.
+    assert [party_key(p) for p in case.parties()] == [p.key for p in result.parties]
     for entry in result.entries:
         assert sum((line.gross for line in entry.lines), Decimal(0)) == entry.amount
         for line in entry.lines:
