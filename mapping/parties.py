@@ -21,7 +21,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Generic, Literal, Protocol, TypeVar
 
 from mapping.case import Party
 from mapping.errors import MappingError, MappingErrorCode
@@ -53,6 +53,22 @@ def party_key(party: Party) -> str:
     return "name:" + normalise_name(party.name)
 
 
+class PartyRecord(Protocol):
+    """What matching needs of a candidate (``KnownParty``, or the connectors' ``RemoteParty``)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def external_id(self) -> str | None: ...
+    @property
+    def active(self) -> bool: ...
+
+
+P = TypeVar("P", bound=PartyRecord)
+
+
 @dataclass(frozen=True)
 class KnownParty:
     """A vendor/customer/contact as the provider has it (what the connector fetched)."""
@@ -64,13 +80,13 @@ class KnownParty:
 
 
 @dataclass
-class PartyDirectory:
+class PartyDirectory(Generic[P]):
     """Candidates indexed once for fast lookups; build one per tenant and refresh it when it changes."""
 
-    candidates: Sequence[KnownParty]
-    _by_external: dict[str, list[KnownParty]] = field(default_factory=dict, init=False, repr=False)
-    _by_name: dict[str, list[KnownParty]] = field(default_factory=dict, init=False, repr=False)
-    _by_normalised: dict[str, list[KnownParty]] = field(default_factory=dict, init=False, repr=False)
+    candidates: Sequence[P]
+    _by_external: dict[str, list[P]] = field(default_factory=dict, init=False, repr=False)
+    _by_name: dict[str, list[P]] = field(default_factory=dict, init=False, repr=False)
+    _by_normalised: dict[str, list[P]] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         for candidate in self.candidates:
@@ -79,7 +95,7 @@ class PartyDirectory:
             self._by_name.setdefault(candidate.name, []).append(candidate)
             self._by_normalised.setdefault(normalise_name(candidate.name), []).append(candidate)
 
-    def match(self, party: Party, rules: Iterable[MatchRule] = DEFAULT_RULES) -> KnownParty | None:
+    def match(self, party: Party, rules: Iterable[MatchRule] = DEFAULT_RULES) -> P | None:
         """The candidate the party resolves to, None if none does; raises on ambiguity or inactive-only."""
         for rule in rules:
             if rule == "external_id":
@@ -93,14 +109,12 @@ class PartyDirectory:
         return None
 
 
-def match_party(
-    party: Party, candidates: Iterable[KnownParty], rules: Iterable[MatchRule] = DEFAULT_RULES
-) -> KnownParty | None:
+def match_party(party: Party, candidates: Iterable[P], rules: Iterable[MatchRule] = DEFAULT_RULES) -> P | None:
     """One-off form of :meth:`PartyDirectory.match` (builds the index for this call)."""
     return PartyDirectory(list(candidates)).match(party, rules)
 
 
-def _decide(party: Party, rule: MatchRule, found: list[KnownParty]) -> KnownParty:
+def _decide(party: Party, rule: MatchRule, found: list[P]) -> P:
     active = _distinct(c for c in found if c.active)
     if len(active) == 1:
         return active[0]
@@ -122,8 +136,8 @@ def _decide(party: Party, rule: MatchRule, found: list[KnownParty]) -> KnownPart
     )
 
 
-def _distinct(candidates: Iterable[KnownParty]) -> list[KnownParty]:
-    seen: dict[str, KnownParty] = {}
+def _distinct(candidates: Iterable[P]) -> list[P]:
+    seen: dict[str, P] = {}
     for c in candidates:
         seen.setdefault(c.id, c)
     return list(seen.values())

@@ -110,3 +110,11 @@ def test_any_spacing_punctuation_case_or_width_variant_resolves_to_the_same_part
 def test_party_key_prefers_the_external_id() -> None:
     assert party_key(Party(name="A", external_id="V-1")) == "id:V-1"
     assert party_key(Party(name="Ａ Co.")) == "name:aco"
+
+
+def test_any_record_with_id_name_external_id_and_active_can_be_a_candidate() -> None:
+    from connectors.protocol import RemoteParty
+
+    remote = [RemoteParty("7", "株式会社サクラ商事"), RemoteParty("8", "Acme", external_id="V-1")]
+    found = match_party(Party(name="株式会社 ｻｸﾗ商事"), remote)
+    assert found is remote[0] and isinstance(found, RemoteParty)
