@@ -120,3 +120,17 @@ class TenantClient(Protocol):
     def void(self, type_: str, remote_id: str) -> RemoteDocument: ...
 
     def outstanding(self, type_: str, lookup_field: str, number: str) -> Outstanding | None: ...
+
+
+class CallFailed(Exception):
+    """A read or a party/void call that did not work, already classified (post() returns outcomes instead)."""
+
+    def __init__(self, error: ProviderError, classification: Classification):
+        super().__init__(classification.reason)
+        self.error = error
+        self.classification = classification
+
+
+#: ``find_by_tag(type, CREDIT_LOOKUP, credit_remote_id)`` finds follow-ups that have no tag of their own
+#: (a Xero Allocation) through the credit they belong to.
+CREDIT_LOOKUP = "credit"
