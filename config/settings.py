@@ -42,6 +42,10 @@ class Settings(BaseSettings):
         description="Fernet key(s) encrypting OAuth tokens at rest; comma-separated, newest first, "
         "to rotate.",
     )
+    quickbooks_client_id: str | None = Field(default=None, description="Intuit developer app client id.")
+    quickbooks_client_secret: SecretStr | None = None
+    xero_client_id: str | None = Field(default=None, description="Xero developer app client id.")
+    xero_client_secret: SecretStr | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["console", "json"] = "console"
 
@@ -53,6 +57,10 @@ class Settings(BaseSettings):
         "limit and the longest retry countdown, or a running task is delivered twice.",
     )
     max_retry_countdown: int = Field(default=900, ge=1, description="Cap on any retry countdown, seconds.")
+    limit_minute_seconds: float = Field(
+        default=60.0, gt=0, description="How long a provider 'minute' lasts (time compression for tests)."
+    )
+    http_timeout: float = Field(default=60.0, gt=0, description="Seconds before a provider request times out.")
     max_case_bytes: int = Field(default=65536, ge=1024, description="Largest accepted case payload, bytes.")
 
 
@@ -69,12 +77,18 @@ class Settings(BaseSettings):
             "database_url": mask_url(self.database_url),
             "tenants_file": str(self.tenants_file),
             "token_key": "set (hidden)" if self.token_key else "not set",
+            "quickbooks_client_id": self.quickbooks_client_id or "not set",
+            "quickbooks_client_secret": "set (hidden)" if self.quickbooks_client_secret else "not set",
+            "xero_client_id": self.xero_client_id or "not set",
+            "xero_client_secret": "set (hidden)" if self.xero_client_secret else "not set",
             "log_level": self.log_level,
             "log_format": self.log_format,
             "task_time_limit": str(self.task_time_limit),
             "visibility_timeout": str(self.visibility_timeout),
             "max_retry_countdown": str(self.max_retry_countdown),
             "max_case_bytes": str(self.max_case_bytes),
+            "limit_minute_seconds": str(self.limit_minute_seconds),
+            "http_timeout": str(self.http_timeout),
         }
 
 

@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from config.errors import ConfigError, ConfigProblem, problems_from_validation
+from config.limits import DEFAULT_LIMITS, LimitOverrides, ProviderLimits
 from config.mapping import MappingConfig, mapping_problems
 
 #: Validation context key: a list that collects mapping problems (with field paths) instead of raising.
@@ -64,6 +65,7 @@ class TenantConfig(BaseModel):
     client_secret: SecretStr | None = None
     home_currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
     mapping: MappingConfig = Field(default_factory=MappingConfig)
+    limits: LimitOverrides = Field(default_factory=LimitOverrides)
 
     @field_validator("name")
     @classmethod
@@ -111,6 +113,11 @@ class TenantConfig(BaseModel):
         """The resolved base URL (named environments expanded)."""
         table = QUICKBOOKS_BASE_URLS if self.provider is Provider.QUICKBOOKS else XERO_BASE_URLS
         return table.get(self.base_url, self.base_url)
+
+    @property
+    def effective_limits(self) -> ProviderLimits:
+        """The provider's published limits with this tenant's overrides applied."""
+        return self.limits.apply(DEFAULT_LIMITS[self.provider.value])
 
     @property
     def company_id(self) -> str:

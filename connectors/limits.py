@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 
 from redis import Redis
 
+from config.limits import ProviderLimits
+
 _ACQUIRE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -227,3 +229,21 @@ class FleetLimiter:
 
     def in_flight(self, scope: LimitScope) -> int:
         return int(self.redis.zcard(self._concurrency_key(scope)))
+
+
+def scope_for(provider: str, company_id: str, limits: ProviderLimits, minute_seconds: float = 60.0,
+              lease_seconds: float = 120.0) -> LimitScope:
+    """The budgets one request to one company counts against (see config.limits for the numbers)."""
+    budgets = [Budget("minute", limits.per_minute, minute_seconds)]
+    if limits.per_day:
+        budgets.append(Budget("day", limits.per_day, minute_seconds * 1440))
+    if limits.batch_per_minute:
+        budgets.append(Budget("batch", limits.batch_per_minute, minute_seconds))
+    if limits.app_per_minute:
+        budgets.append(Budget(f"app:{provider}:minute", limits.app_per_minute, minute_seconds))
+    return LimitScope(f"{provider}:{company_id}", limits.concurrency, tuple(budgets), lease_seconds)
+
+
+#: Budgets an ordinary call counts against: everything but the QBO batch budget.
+def request_budgets(scope: LimitScope, *, batch: bool = False) -> list[str]:
+    return [b.name for b in scope.budgets if batch or b.name != "batch"]
