@@ -6,6 +6,7 @@ Everything has a default that works on a laptop: a local Redis broker and an SQL
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -87,7 +88,7 @@ def load_settings() -> Settings:
     except ValidationError as exc:
         raise ConfigError(
             "environment (REFUNDSYNC_* variables or .env)",
-            problems_from_validation(exc, prefix="REFUNDSYNC_"),
+            [replace(p, field=p.field.upper()) for p in problems_from_validation(exc, prefix="REFUNDSYNC_")],
             hint="correct the variable named above (field names are upper-cased with the REFUNDSYNC_ prefix)",
         ) from exc
 

@@ -34,6 +34,14 @@ MAX_LINES = 500
 MAX_EVIDENCE = 50
 
 
+class CaseFieldError(ValueError):
+    """A whole-case rule that is still about one field, so the error can name that field."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
 class CaseKind(StrEnum):
     VENDOR_REFUND = "vendor_refund"
     CUSTOMER_REFUND = "customer_refund"
@@ -179,7 +187,8 @@ class RefundCase(_Strict):
         if self.lines:
             total = sum((line.amount for line in self.lines), Decimal(0))
             if total != self.amount:
-                raise ValueError(
+                raise CaseFieldError(
+                    "lines",
                     f"lines add up to {format_amount(total)} but the case amount is "
                     f"{format_amount(self.amount)} {self.currency}"
                 )
@@ -212,9 +221,10 @@ class RefundCase(_Strict):
 
 def _check_amount(field: str, value: Decimal, currency: str, units: int) -> None:
     if value <= 0:
-        raise ValueError(f"{field} must be greater than zero (got {format_amount(value)})")
+        raise CaseFieldError(field, f"{field} must be greater than zero (got {format_amount(value)})")
     if decimal_places(value.normalize()) > units:
-        raise ValueError(
+        raise CaseFieldError(
+            field,
             f"{field} {format_amount(value)} has more decimals than {currency} allows ({units})"
         )
 

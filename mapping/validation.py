@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from mapping.case import RefundCase
+from mapping.case import CaseFieldError, RefundCase
 
 DEFAULT_MAX_BYTES = 65536
 
@@ -73,6 +73,9 @@ def errors_of(exc: ValidationError) -> list[FieldError]:
     for err in exc.errors(include_url=False):
         loc = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in err["loc"]).replace(".[", "[")
         message = err["msg"].removeprefix("Value error, ")
+        cause = (err.get("ctx") or {}).get("error")
+        if isinstance(cause, CaseFieldError):
+            loc = cause.field
         if err["type"] == "extra_forbidden":
             message = "is not a field of a refund case (unknown fields are rejected)"
         elif err["type"] == "missing":

@@ -7,6 +7,7 @@ payload dictionaries, keeping amounts exact (JSON numbers are parsed as Decimal,
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -247,10 +248,8 @@ def _case_from_rows(case_id: str, rows: list[tuple[int, dict[str, str]]]) -> Rec
         total = Decimal(0)
         for _rowno, values in rows:
             amount = values.get("amount", "")
-            try:
+            with contextlib.suppress(ArithmeticError):
                 total += Decimal(amount)
-            except ArithmeticError:
-                pass
             party = {"name": values.get("party_name", ""), "external_id": values.get("party_external_id")}
             lines.append({"description": values.get("description"), "amount": amount, "party": party,
                           "account": values.get("account")})

@@ -1,12 +1,20 @@
-"""The `refundsync` command. Each group of commands lives in its own module and registers itself here."""
+"""The `refundsync` command. Each group of commands lives in its own module and registers itself on import."""
 
 from __future__ import annotations
 
+import importlib
+
 from sync.cli.app import app
 
-# Registration by import: each module adds its commands to `app`. One line per module.
-from sync.cli import cases  # noqa: F401, E402
-from sync.cli import config_cmd  # noqa: F401, E402
+#: One line per command module; importing a module adds its commands to `app`.
+COMMAND_MODULES = (
+    "sync.cli.cases",
+    "sync.cli.config_cmd",
+    "sync.cli.db_cmd",
+    "sync.cli.queue_cmd",
+)
+for _module in COMMAND_MODULES:
+    importlib.import_module(_module)
 
 
 def main() -> None:

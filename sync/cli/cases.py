@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any
 
 import typer
 
 from config.settings import get_settings
-from mapping.case import case_json_schema
+from mapping.case import RefundCase, case_json_schema
 from mapping.validation import FieldError, validate_payload
 from sync.cli.app import app, console, fail, print_json, schema_app
 from sync.readers import ReaderError, Record, read_path
@@ -19,13 +19,16 @@ def schema_case() -> None:
     print_json(case_json_schema())
 
 
-def check_record(record: Record, max_bytes: int) -> tuple[str | None, list[FieldError]]:
-    """Validate one read record; reader errors (row shape, disagreeing rows) come first."""
+def check_record(record: Record, max_bytes: int) -> tuple[str | None, list[FieldError], RefundCase | None]:
+    """Validate one read record; reader errors (row shape, disagreeing rows) come first.
+
+    Returns the case id (as far as it can be read), every error, and the case when there is none.
+    """
     errors = [FieldError(f, m) for f, m in record.errors]
     check = validate_payload(record.payload, max_bytes=max_bytes)
     errors.extend(check.errors)
     case_id = check.case.case_id if check.case else record.case_id
-    return case_id, errors
+    return case_id, errors, (check.case if not errors else None)
 
 
 @app.command()
@@ -40,9 +43,9 @@ def validate(
         records = list(read_path(path, fmt))
     except ReaderError as exc:
         fail(str(exc))
-    results = []
+    results: list[dict[str, Any]] = []
     for record in records:
-        case_id, errors = check_record(record, max_bytes)
+        case_id, errors, _ = check_record(record, max_bytes)
         results.append({"row": record.row, "case_id": case_id, "valid": not errors,
                         "errors": [e.as_dict() for e in errors]})
     if as_json:

@@ -1,0 +1,38 @@
+"""Settings come from REFUNDSYNC_* variables; a bad value names the variable and secrets stay hidden."""
+
+from __future__ import annotations
+
+import pytest
+
+from config.errors import ConfigError
+from config.settings import load_settings, mask_url
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_defaults_work_on_a_laptop() -> None:
+    settings = load_settings()
+    assert settings.database_url == "sqlite:///./var/refundsync.db"
+    assert settings.broker_url.startswith("redis://")
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_bad_value_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REFUNDSYNC_LOG_LEVEL", "LOUD")
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert "REFUNDSYNC_LOG_LEVEL: Input should be 'DEBUG', 'INFO', 'WARNING' or 'ERROR' (got 'LOUD')" in str(info.value)
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_summary_masks_passwords_and_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REFUNDSYNC_BROKER_URL", "redis://:hunter2@redis.internal:6379/0")
+    monkeypatch.setenv("REFUNDSYNC_TOKEN_KEY", "a-very-secret-key")
+    summary = load_settings().safe_summary()
+    assert summary["broker_url"] == "redis://:***@redis.internal:6379/0"
+    assert summary["token_key"] == "set (hidden)"
+    assert "hunter2" not in str(summary) and "a-very-secret-key" not in str(summary)
+
+
+def test_mask_url_keeps_user_and_host() -> None:
+    assert mask_url("postgresql+psycopg://app:pw@db:5432/ledger") == "postgresql+psycopg://app:***@db:5432/ledger"
+    assert mask_url("sqlite:///./var/x.db") == "sqlite:///./var/x.db"
