@@ -148,6 +148,7 @@ async def serve(request: Request, rules: ProviderRules, handler: Handler, *, bat
     if rules.uses_app_limit():
         state.app_limiter.admit(token.client_id, now)
     record.admitted = True
+    record.admitted_at = now
     record.served_started = time.monotonic()
     dropped = False
     try:
@@ -165,6 +166,7 @@ async def serve(request: Request, rules: ProviderRules, handler: Handler, *, bat
                 dropped = faults.take_drop()
     finally:
         company.limiter.release()
+        record.released = time.monotonic()
     if dropped:
         state.requests.finish(record, None, "dropped")
         await drop_connection(request.scope)
@@ -236,5 +238,8 @@ def _finish(
     token: AccessToken | None,
 ) -> Response:
     rules.decorate(reply, company, token, state)
+    if state.settings.record_bodies:
+        record.response_body = reply.body
+        record.content_type = reply.content_type
     state.requests.finish(record, reply.status, outcome)
     return reply.response()

@@ -32,7 +32,11 @@ class RequestRecord:
     limit_problem: str | None = None
     admitted: bool = False  # counted against the company's limits and held a concurrency slot
     finished: float | None = None
-    served_started: float | None = None  # when the request got its concurrency slot
+    served_started: float | None = None  # monotonic time the request got its concurrency slot
+    released: float | None = None  # monotonic time it gave the slot back
+    admitted_at: float | None = None  # sandbox time of the admission decision (rate windows use it)
+    response_body: str | None = None  # kept only with SandboxSettings.record_bodies (tests)
+    content_type: str | None = None
     written: list[dict[str, str]] = field(default_factory=list)  # [{"entity", "id"}] committed
 
     def as_dict(self) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from connectors.sandbox import wire
 from connectors.sandbox.quickbooks.documents import QboBooks
 from connectors.sandbox.quickbooks.entities import SPECS
 from connectors.sandbox.quickbooks.faults import QboFault
+from connectors.sandbox.quickbooks.times import company_zone, entity_time
 from connectors.sandbox.state import SandboxState
 from connectors.sandbox.store import QUICKBOOKS, XERO, Company
 from connectors.sandbox.xero.books import XeroBooks
@@ -39,6 +40,9 @@ QBO_SECTIONS = {
     "credit_memos": "CreditMemo",
 }
 XERO_SECTIONS = ("accounts", "tax_rates", "tracking_categories", "contacts", "invoices", "credit_notes")
+#: Seeded documents are dated this many sandbox days back: they are the company's existing books, so
+#: change data capture and If-Modified-Since report only what changed after seeding.
+SEED_AGE_DAYS = 31
 COMMON_KEYS = {"name", "provider", "display_name", "preferences", "limits", "realm_id", "tenant_id"}
 
 
@@ -100,6 +104,7 @@ def load_seed(state: SandboxState, seed: dict[str, Any]) -> list[Company]:
             _seed_quickbooks(company, raw)
         else:
             _seed_xero(state, company, raw)
+        _backdate(company, state.clock.now() - state.clock.days(SEED_AGE_DAYS))
         state.add_company(company)
         loaded.append(company)
     state.dirty = True
@@ -228,6 +233,19 @@ def _seed_xero(state: SandboxState, company: Company, raw: dict[str, Any]) -> No
             if result.errors:
                 raise SeedError(f"company {company.name}: {section}[{index}]: {'; '.join(result.errors)}")
             company.docs(kind.entity)[fixed].origin = "seed"
+
+
+def _backdate(company: Company, epoch: float) -> None:
+    zone = company_zone(company.preferences.get("timezone")) if company.provider == QUICKBOOKS else None
+    for docs in company.documents.values():
+        for doc in docs.values():
+            doc.created = doc.updated = epoch
+            if zone is not None and isinstance(doc.body.get("MetaData"), dict):
+                stamp = entity_time(epoch, zone)
+                doc.body["MetaData"] = {"CreateTime": stamp, "LastUpdatedTime": stamp}
+            elif "UpdatedDateUTC" in doc.body:
+                doc.body["UpdatedDateUTC"] = ms_date(epoch)
+    company.created = epoch
 
 
 def _account_class(account_type: str) -> str:

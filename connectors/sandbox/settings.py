@@ -70,6 +70,8 @@ class SandboxSettings:
     request_log_size: int = 50_000
     # Persist at most this often (real seconds) when a state file is configured.
     save_interval_seconds: float = 0.5
+    # Keep every API response body in the request log (conformance tests read them back).
+    record_bodies: bool = False
 
     def with_changes(self, **changes: Any) -> SandboxSettings:
         """A copy with some fields changed; nested limits may be given as dicts."""
