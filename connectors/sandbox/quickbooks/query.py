@@ -45,7 +45,7 @@ DEFAULT_MAX_RESULTS = 100
 
 @dataclass(frozen=True)
 class Token:
-    kind: str  # keyword | ident | string | number | op | punct | eof
+    kind: str  # keyword | ident | string | number | op | punct | eof | error (lexical, raised when reached)
     text: str
     column: int
 
@@ -91,11 +91,13 @@ def tokenize(text: str) -> list[Token]:
                     break
                 chars.append(text[j])
                 j += 1
-            if j >= len(text):
-                raise qf.query_parser_error(
-                    f"Invalid content. Lexical error at line 1, column {len(text) + 1}.  Encountered: <EOF> "
-                    f'after : "{text[i:]}"'
+            if j >= len(text):  # lexical errors surface when the parser reaches them, as in JavaCC
+                message = (
+                    f"Invalid content. Lexical error at line 1, column {len(text) + 1}.  "
+                    f'Encountered: <EOF> after : "{text[i:]}"'
                 )
+                tokens.append(Token("error", message, column))
+                return tokens
             tokens.append(Token("string", "".join(chars), column))
             i = j + 1
         elif text.startswith(("<=", ">="), i):
@@ -108,11 +110,10 @@ def tokenize(text: str) -> list[Token]:
             tokens.append(Token("punct", ch, column))
             i += 1
         else:
-            raise qf.query_parser_error(
-                f"Invalid content. Lexical error at line 1, column {column}.  "
-                f'Encountered: "{ch}" ({ord(ch)}), '
-                'after : ""'
-            )
+            message = (f"Invalid content. Lexical error at line 1, column {column}.  "
+                       f'Encountered: "{ch}" ({ord(ch)}), after : ""')
+            tokens.append(Token("error", message, column))
+            return tokens
     tokens.append(Token("eof", "", len(text) + 1))
     return tokens
 
@@ -145,14 +146,16 @@ class Parser:
 
     @property
     def current(self) -> Token:
-        return self.tokens[self.pos]
+        token = self.tokens[self.pos]
+        if token.kind == "error":
+            raise qf.query_parser_error(token.text)
+        return token
 
     def _fail(self, expected: list[str]) -> qf.QboFault:
         token = self.current
         wanted = "\n".join(f"    {e} ..." if not e.startswith("<EOF>") else f"    {e} " for e in expected)
         return qf.query_parser_error(
-            f"Encountered {token.describe()} at line 1, column {token.column}.\n"
-            f"Was expecting one of:\n{wanted}\n    "
+            f"Encountered {token.describe()} at line 1, column {token.column}.\nWas expecting one of:\n{wanted}\n    "
         )
 
     def _keyword(self, word: str) -> bool:

@@ -13,9 +13,10 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from connectors.sandbox import wire
 from connectors.sandbox.state import SandboxState
 from connectors.sandbox.store import Company, Document
-from connectors.sandbox.xero.dates import ms_date, parse_date, parse_ms
+from connectors.sandbox.xero.dates import lock_date_text, ms_date, parse_date, parse_ms
 from connectors.sandbox.xero.where import parse_order, parse_where, value_at
 
 ZERO_ID = "00000000-0000-0000-0000-000000000000"
@@ -142,6 +143,31 @@ class NotFound(LookupError):
     pass
 
 
+MONEY_FIELDS = frozenset({
+    "Amount", "UnitAmount", "Quantity", "LineAmount", "TaxAmount", "Total", "SubTotal", "TotalTax",
+    "CurrencyRate", "BankAmount", "AppliedAmount", "RemainingCredit", "AmountDue", "AmountPaid", "AmountCredited",
+    "DiscountRate", "DiscountAmount",
+})
+
+
+def echo(value: Any) -> Any:
+    """A request item as Xero echoes it in an error: numeric strings in money fields become numbers."""
+    if isinstance(value, list):
+        return [echo(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if key in MONEY_FIELDS and isinstance(item, str):
+            try:
+                out[key] = wire.to_decimal(item)
+                continue
+            except wire.WireError:
+                pass
+        out[key] = echo(item)
+    return out
+
+
 def money(value: Decimal) -> Decimal:
     """Two decimal places, halves away from zero (Xero's rounding of line and tax amounts)."""
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
@@ -216,14 +242,17 @@ class XeroBooks:
             (d for d in self.docs("Contact") if str(d.body.get("Name", "")).strip().lower() == wanted), None
         )
 
-    def lock_date(self) -> tuple[date | None, str]:
-        """The later of the two lock dates and which one it is."""
+    def lock_problem(self, day: date) -> str | None:
+        """The lock-date message for a document dated ``day``, or None when it is after both lock dates."""
         prefs = self.company.preferences
         end_of_year = parse_date(prefs.get("end_of_year_lock_date"))
         period = parse_date(prefs.get("period_lock_date"))
-        if period and (end_of_year is None or period > end_of_year):
-            return period, "period"
-        return end_of_year, "end_of_year"
+        if end_of_year is not None and day <= end_of_year:
+            return ("The document date cannot be before the end of year lock date, currently set at "
+                    f"{lock_date_text(end_of_year)}")
+        if period is not None and day <= period:
+            return f"The document date cannot be before the period lock date, currently set at {lock_date_text(period)}"
+        return None
 
     @property
     def base_currency(self) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from connectors.sandbox.store import Document
-from connectors.sandbox.xero.books import ZERO_ID, XeroBooks
+from connectors.sandbox.xero.books import ZERO_ID, XeroBooks, echo
 
 ARCHIVED_MESSAGE = (
     "The contact '{name}' has been archived. Archived contacts cannot be used on new transactions."
@@ -116,7 +116,7 @@ def save_contact(
     if status not in ("ACTIVE", "ARCHIVED"):
         errors.append("ContactStatus must be ACTIVE or ARCHIVED.")
     if errors:
-        body = {k: v for k, v in raw.items() if k not in ("ValidationErrors", "HasValidationErrors")}
+        body = {k: v for k, v in echo(raw).items() if k not in ("ValidationErrors", "HasValidationErrors")}
         body["HasValidationErrors"] = True
         body["ValidationErrors"] = [{"Message": m} for m in errors]
         return body, errors, None

@@ -13,8 +13,8 @@ from decimal import Decimal
 from typing import Any
 
 from connectors.sandbox import wire
-from connectors.sandbox.xero.books import ZERO_ID, XeroBooks, money
-from connectors.sandbox.xero.dates import date_to_ms, lock_date_text, parse_date
+from connectors.sandbox.xero.books import ZERO_ID, XeroBooks, echo, money
+from connectors.sandbox.xero.dates import date_to_ms, parse_date
 from connectors.sandbox.xero.transactions import CREDIT_NOTE, INVOICE, ItemResult, Kind, recompute_settlement
 
 PAYMENT_TYPES = {
@@ -27,12 +27,9 @@ MATCHING_INVOICE = {"ACCPAYCREDIT": "ACCPAY", "ACCRECCREDIT": "ACCREC"}
 
 
 def _lock_errors(books: XeroBooks, day: Any, errors: list[str]) -> None:
-    lock, which = books.lock_date()
-    if lock is not None and day is not None and day <= lock:
-        label = "period lock date" if which == "period" else "end of year lock date"
-        errors.append(
-            f"The document date cannot be before the {label}, currently set at {lock_date_text(lock)}"
-        )
+    problem = books.lock_problem(day) if day is not None else None
+    if problem:
+        errors.append(problem)
 
 
 def _target(books: XeroBooks, raw: dict[str, Any], errors: list[str]) -> tuple[Kind, Any] | None:
@@ -163,7 +160,7 @@ def delete_payment(books: XeroBooks, payment_id: str, raw: Any) -> ItemResult:
 
 
 def _failed_payment(raw: dict[str, Any], errors: list[str]) -> ItemResult:
-    body = {k: v for k, v in raw.items() if k not in ("ValidationErrors", "HasValidationErrors")}
+    body = {k: v for k, v in echo(raw).items() if k not in ("ValidationErrors", "HasValidationErrors")}
     body.setdefault("PaymentID", ZERO_ID)
     body["HasValidationErrors"] = True
     body["ValidationErrors"] = [{"Message": m} for m in errors]
@@ -255,7 +252,7 @@ def allocate(books: XeroBooks, credit_note_id: str, raw: Any) -> ItemResult:
 
 
 def _failed_allocation(raw: dict[str, Any], errors: list[str]) -> ItemResult:
-    body = {k: v for k, v in raw.items() if k not in ("ValidationErrors", "StatusAttributeString")}
+    body = {k: v for k, v in echo(raw).items() if k not in ("ValidationErrors", "StatusAttributeString")}
     body["StatusAttributeString"] = "ERROR"
     body["ValidationErrors"] = [{"Message": m} for m in errors]
     return ItemResult(body=body, errors=errors)

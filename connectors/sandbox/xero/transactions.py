@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from connectors.sandbox.xero.books import UUID_RE, ZERO_ID, XeroBooks, money
+from connectors.sandbox.xero.books import UUID_RE, ZERO_ID, XeroBooks, echo, money
 from connectors.sandbox.xero.contacts import resolve_contact
-from connectors.sandbox.xero.dates import date_to_ms, lock_date_text, parse_date
+from connectors.sandbox.xero.dates import date_to_ms, parse_date
 from connectors.sandbox.xero.lines import LINE_AMOUNT_TYPES, build_lines, totals
 
 CREDIT_TYPES = ("ACCPAYCREDIT", "ACCRECCREDIT")
@@ -267,18 +267,9 @@ def _transition_allowed(current: str, wanted: str) -> bool:
 
 
 def _check_lock(books: XeroBooks, day: Any, errors: list[str]) -> None:
-    lock, which = books.lock_date()
-    if lock is not None and day <= lock:
-        if which == "period":
-            errors.append(
-                f"The document date cannot be before the period lock date, currently set at "
-                f"{lock_date_text(lock)}"
-            )
-        else:
-            errors.append(
-                f"The document date cannot be before the end of year lock date, currently set at "
-                f"{lock_date_text(lock)}"
-            )
+    problem = books.lock_problem(day)
+    if problem:
+        errors.append(problem)
 
 
 def _check_unique_number(
@@ -325,7 +316,7 @@ def _mark_party(contact: Any, doc_type: str) -> None:
 def _failed(kind: Kind, raw: dict[str, Any], errors: list[str]) -> ItemResult:
     """The item echoed back with Xero's error markers (id zeroed: nothing was stored)."""
     body = {
-        k: v for k, v in raw.items() if k not in ("ValidationErrors", "HasErrors", "StatusAttributeString")
+        k: v for k, v in echo(raw).items() if k not in ("ValidationErrors", "HasErrors", "StatusAttributeString")
     }
     if not UUID_RE.match(str(body.get(kind.id_field, ""))):
         body[kind.id_field] = ZERO_ID

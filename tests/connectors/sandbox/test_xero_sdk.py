@@ -20,7 +20,6 @@ from xero_python.accounting import (
     LineAmountTypes,
     LineItem,
     Payment,
-    Payments,
 )
 from xero_python.exceptions import AccountingBadRequestException, NotFoundException
 
