@@ -217,6 +217,10 @@ class XeroBooks:
     def find(
         self, entity: str, id_field: str, value: str, number_field: str | None = None
     ) -> Document | None:
+        """By id (any case) or, where the type has one, by document number."""
+        direct = self.company.get(entity, value) or self.company.get(entity, value.lower())
+        if direct is not None:
+            return direct
         wanted = value.lower()
         for doc in self.docs(entity):
             if str(doc.body.get(id_field, "")).lower() == wanted:
@@ -279,7 +283,7 @@ class XeroBooks:
                 for d in docs
                 if (parse_ms(str(d.body.get("UpdatedDateUTC", ""))) or d.updated) > if_modified_since
             ]
-        items = [d.body for d in sorted(docs, key=lambda d: (d.created, d.id))]
+        items = [d.body for d in sorted(docs, key=lambda d: d.created)]  # stable: insertion order on ties
         ids = query.get("ids")
         id_field = next((f for e, f, _n in COLLECTIONS.values() if e == entity), None)
         if ids and id_field:

@@ -12,7 +12,8 @@ import pytest
 
 from connectors.sandbox.client import IssuedTokens
 from connectors.sandbox.sdk_clients import XeroClients, quickbooks_client
-from connectors.sandbox.server import SandboxServer, running_sandbox
+from connectors.sandbox.server import SandboxServer
+from connectors.sandbox.testing import sandbox_fixture
 from tests.connectors.sandbox.conformance_log import check_bodies
 
 QBO = "demo-qbo"
@@ -21,10 +22,8 @@ REALM = "9130355377389516"
 TENANT = "6f1c2a4e-8b3d-4e5f-9a7b-2c1d0e9f8a71"
 
 
-@pytest.fixture(scope="session")
-def sandbox_server() -> Iterator[SandboxServer]:
-    with running_sandbox(record_bodies=True) as server:
-        yield server
+#: One sandbox for the whole session, built with the fixture factory other test suites use too.
+sandbox_server = sandbox_fixture(scope="session", record_bodies=True)
 
 
 @pytest.fixture

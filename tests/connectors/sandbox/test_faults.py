@@ -188,8 +188,9 @@ def test_lost_response_with_python_quickbooks_and_requestid(sandbox: SandboxServ
 def test_xero_python_retries_a_lost_put_by_itself(sandbox: SandboxServer, xero: Any) -> None:
     """urllib3 (under xero-python) retries an idempotent PUT whose connection was dropped: without an
     Idempotency-Key the lost write is duplicated, with one it is not. Connectors must send the key."""
-    from tests.connectors.sandbox.test_xero_sdk import credit_note
     from xero_python.accounting import CreditNotes
+
+    from tests.connectors.sandbox.test_xero_sdk import credit_note
 
     sandbox.admin.set_faults(XERO, drop_next=1)
     result = xero.accounting.create_credit_notes(

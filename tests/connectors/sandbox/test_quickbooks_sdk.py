@@ -219,3 +219,48 @@ def test_library_maps_validation_faults(qb: Any) -> None:
     with pytest.raises(ValidationException) as err:
         vc.save(qb=qb)
     assert (err.value.error_code, err.value.detail) == (2020, "Required parameter Line is missing in the request")
+
+
+def test_names_and_open_documents_through_the_sdk(sandbox: SandboxServer, qb: Any) -> None:
+    from quickbooks.objects.account import Account
+    from quickbooks.objects.bill import Bill
+    from quickbooks.objects.customer import Customer
+    from quickbooks.objects.invoice import Invoice
+    from quickbooks.objects.item import Item
+    from quickbooks.objects.taxcode import TaxCode
+    from quickbooks.objects.vendor import Vendor
+
+    vendor = Vendor()
+    vendor.DisplayName = "上海新供应商有限公司"
+    vendor = vendor.save(qb=qb)
+    customer = Customer()
+    customer.GivenName, customer.FamilyName = "花子", "佐藤"
+    customer = customer.save(qb=qb)
+    assert customer.DisplayName == "花子 佐藤"
+    account = Account()
+    account.Name, account.AccountType, account.AcctNum = "Supplier Refunds Receivable", "Other Current Asset", "1400"
+    account = account.save(qb=qb)
+    assert (account.Classification, account.FullyQualifiedName) == ("Asset", "Supplier Refunds Receivable")
+    item = Item()
+    item.Name, item.Type = "Restocking Fee", "Service"
+    item.IncomeAccountRef = ref("79")
+    item = item.save(qb=qb)
+    duplicate = Vendor()
+    duplicate.DisplayName = "Acme Supplies Ltd"
+    with pytest.raises(QuickbooksException) as err:
+        duplicate.save(qb=qb)
+    assert err.value.error_code == 6240
+
+    bill = Bill()
+    bill.VendorRef = ref(vendor.Id)
+    bill.DocNumber = "BILL-9001"
+    bill.Line = vendor_credit("x", "75.00", vendor=vendor.Id).Line
+    bill = bill.save(qb=qb)
+    invoice = Invoice()
+    invoice.CustomerRef = ref(customer.Id)
+    invoice.Line = [sales_line("120.00", item.Id)]
+    invoice = invoice.save(qb=qb)
+    assert (bill.Balance, invoice.Balance) == (Decimal("75.00"), Decimal("120.00"))
+    assert [t.Name for t in TaxCode.all(qb=qb)] == ["California", "Out of scope"]
+    assert {v.DisplayName for v in Vendor.all(qb=qb)} >= {"上海新供应商有限公司", "株式会社サクラ商事"}
+    assert Vendor.get(vendor.Id, qb=qb).Balance == Decimal("75.00")

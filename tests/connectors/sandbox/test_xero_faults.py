@@ -147,3 +147,13 @@ def test_where_order_and_archived_filters(http: httpx.Client, xero_tokens: Issue
     assert names("Invoices", where='Reference != null', order="InvoiceNumber") == ["BILL-1042", "BILL-1043"]
     assert names("Accounts", where='Status=="ARCHIVED"') == ["Old Refunds Clearing"]
     assert names("Invoices/INV-2001") == ["INV-2001"]
+
+
+def test_at_most_fifty_documents_per_request(http: httpx.Client, xero_tokens: IssuedTokens) -> None:
+    notes = [note(Reference=f"RF-{n}") for n in range(51)]
+    refused = _put(http, xero_tokens, "CreditNotes", {"CreditNotes": notes})
+    assert (refused.status_code, refused.json()) == (400, {
+        "ErrorNumber": 14, "Type": "PostDataInvalidException",
+        "Message": "No more than 50 CreditNotes can be sent in one request"})
+    accepted = _put(http, xero_tokens, "CreditNotes", {"CreditNotes": notes[:50]}, params={"summarizeErrors": "false"})
+    assert accepted.status_code == 200 and len(accepted.json()["CreditNotes"]) == 50

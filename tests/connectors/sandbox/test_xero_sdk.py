@@ -187,3 +187,39 @@ def test_sdk_refreshes_an_expired_token_through_the_sandbox(sandbox: SandboxServ
     assert [c.name for c in contacts] == ["Acme Supplies Ltd"]
     assert xero.token_set["refresh_token"] != old_refresh  # rotated, and saved through the token saver
     assert [r["outcome"] for r in sandbox.admin.requests(provider="oauth")] == ["ok"]
+
+
+def test_contacts_invoices_invoice_payments_and_status_changes(sandbox: SandboxServer, xero: XeroClients) -> None:
+    from xero_python.accounting import Contacts, Invoices
+
+    api = xero.accounting
+    contact = api.create_contacts(TENANT, Contacts(contacts=[Contact(name="広州市新星电子有限公司")]),
+                                  summarize_errors=False).contacts[0]
+    assert (contact.contact_status, contact.has_validation_errors) == ("ACTIVE", False)
+    bill = api.create_invoices(TENANT, Invoices(invoices=[Invoice(
+        type="ACCPAY", contact=Contact(contact_id=contact.contact_id), invoice_number="BILL-9001",
+        date=date(2026, 11, 2), due_date=date(2026, 12, 2), status="AUTHORISED",
+        line_items=[LineItem(description="parts", quantity=Decimal("3"), unit_amount=Decimal("33.33"),
+                             account_code="300")])])).invoices[0]
+    assert (bill.sub_total, bill.total_tax, bill.total) == (Decimal("99.99"), Decimal("8.25"), Decimal("108.24"))
+    payment = api.create_payment(TENANT, Payment(invoice=Invoice(invoice_id=bill.invoice_id),
+                                                 account=Account(code="090"), date=date(2026, 11, 3),
+                                                 amount=Decimal("108.24"))).payments[0]
+    assert payment.payment_type == "ACCPAYPAYMENT"
+    assert api.get_invoice(TENANT, bill.invoice_id).invoices[0].status == "PAID"
+    api.delete_payment(TENANT, payment.payment_id, payment_delete={"Status": "DELETED"})
+    reopened = api.get_invoice(TENANT, bill.invoice_id).invoices[0]
+    assert (reopened.status, reopened.amount_due) == ("AUTHORISED", Decimal("108.24"))
+
+    draft = api.create_credit_notes(TENANT, CreditNotes(credit_notes=[
+        credit_note("ACCRECCREDIT", YAMADA, "RF-D1", "5.00", "260", status="DRAFT")])).credit_notes[0]
+    approved = api.update_credit_note(TENANT, draft.credit_note_id, CreditNotes(credit_notes=[
+        CreditNote(status="AUTHORISED")])).credit_notes[0]
+    voided = api.update_credit_note(TENANT, draft.credit_note_id, CreditNotes(credit_notes=[
+        CreditNote(status="VOIDED")])).credit_notes[0]
+    assert (approved.status, voided.status, voided.remaining_credit) == ("AUTHORISED", "VOIDED", Decimal("0.00"))
+    accounts = api.get_accounts(TENANT, where='Type=="BANK"').accounts
+    assert [(a.code, a.name) for a in accounts] == [("090", "Business Checking")]
+    regions = api.get_tracking_categories(TENANT).tracking_categories[0]
+    assert [o.name for o in regions.options] == ["North", "South", "West"]
+    assert [r.tax_type for r in api.get_tax_rates(TENANT).tax_rates] == ["OUTPUT", "INPUT", "NONE"]
