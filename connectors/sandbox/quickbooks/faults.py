@@ -6,6 +6,11 @@
   ``{"warnings":null,"intuitObject":null,"fault":{"error":[...],"type":"AUTHENTICATION"},...}``.
 - Throttling: HTTP 429 with an XML ``IntuitResponse`` even when the client asked for JSON (that is
   what Intuit sends; python-quickbooks then reports "Error reading json response", code 10000).
+
+Wording: the 401, 403 (003100), 429 XML, 2500 (both forms), 2020, 5010, 6140, 6240, 610, 500
+"Unsupported Operation" and the 4000 QueryParserError texts follow bodies published in Intuit SDK issue
+threads. The exact Detail texts of 2050, 6210, 6190, 6000, 10000, 1040 and the 4001 QueryValidationError
+variants are the sandbox's wording (codes and Message are Intuit's).
 """
 
 from __future__ import annotations

@@ -8,6 +8,13 @@
 - 429 with ``X-Rate-Limit-Problem`` (minute | day | concurrent | appminute) and ``Retry-After`` (not
   for concurrent).
 - 503 "Organisation offline" as plain text.
+
+Wording: lock-date, account-code ("not a valid code", "has been archived, or has been deleted"),
+allocation ("greater than amount outstanding", "incorrect invoice type", "already been paid off"),
+"A Contact must be specified", "must be unique" and "not of valid status for modification" follow
+published Xero responses. The archived-contact, unknown-ContactID, currency, tax type, tracking,
+payment-account and Idempotency-Key-reuse messages, and the 429/5xx problem bodies, are the sandbox's
+wording (status codes and headers are Xero's).
 """
 
 from __future__ import annotations
