@@ -13,7 +13,8 @@ import math
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-_encode_string = json.encoder.encode_basestring_ascii
+#: Non-ASCII text is written as UTF-8, not \u escapes, as both providers do.
+_encode_string = json.encoder.encode_basestring
 
 
 class WireError(ValueError):

@@ -264,3 +264,34 @@ def test_names_and_open_documents_through_the_sdk(sandbox: SandboxServer, qb: An
     assert [t.Name for t in TaxCode.all(qb=qb)] == ["California", "Out of scope"]
     assert {v.DisplayName for v in Vendor.all(qb=qb)} >= {"上海新供应商有限公司", "株式会社サクラ商事"}
     assert Vendor.get(vendor.Id, qb=qb).Balance == Decimal("75.00")
+
+
+def test_cdc_reads_offsetless_timestamps_in_the_company_zone(sandbox: SandboxServer, qb: Any) -> None:
+    """python-quickbooks formats CDC timestamps without an offset; Intuit reads them in the company's
+    time zone (here America/Los_Angeles). A UTC wall-clock time then points hours into the future."""
+    from datetime import UTC
+
+    vendor_credit("RF-TZ", "3.00").save(qb=qb)
+    utc_naive = datetime.now(tz=UTC).replace(tzinfo=None) - timedelta(minutes=5)
+    nothing = change_data_capture([VendorCredit], utc_naive, qb=qb)  # read as LA time: hours in the future
+    assert not hasattr(nothing, "VendorCredit")  # no changes: the entity's QueryResponse entry is empty
+    aware = (datetime.now(tz=UTC) - timedelta(minutes=5)).isoformat()
+    assert [v.DocNumber for v in change_data_capture([VendorCredit], aware, qb=qb).VendorCredit] == ["RF-TZ"]
+
+
+def test_cdc_window_is_thirty_days(qb: Any) -> None:
+    too_old = (datetime.now().astimezone() - timedelta(days=31)).isoformat()
+    with pytest.raises(QuickbooksException) as err:
+        qb.change_data_capture("VendorCredit", too_old)
+    assert (err.value.error_code, err.value.detail) == (
+        6000, "Business Validation Error: changedSince may not be more than 30 days ago")
+
+
+def test_invoice_void_through_the_sdk(sandbox: SandboxServer, qb: Any) -> None:
+    from quickbooks.objects.invoice import Invoice
+
+    invoice = Invoice.get("141", qb=qb)
+    invoice.void(qb=qb)
+    voided = Invoice.get("141", qb=qb)
+    assert (voided.TotalAmt, voided.Balance, voided.PrivateNote, voided.SyncToken) == (0, 0, "Voided", "1")
+    assert sandbox.admin.document(QBO, "Customer", "3")["body"]["Balance"] == 0
