@@ -19,7 +19,8 @@ def test_money_round_trips_exactly() -> None:
     total = body["Amount"] + Decimal("0.2")
     assert wire.dumps({"Total": total, "Big": body["Other"], "E": Decimal("1E+2"), "Z": Decimal("-0")}) == (
         '{"Total":0.3,"Big":12345678901234567890.123456789,"E":100,"Z":0}')
-    assert wire.dumps({"名前": "深圳市联华贸易有限公司", "q": 'a"b\n'}) == '{"名前":"深圳市联华贸易有限公司","q":"a\\"b\\n"}'
+    assert wire.dumps({"名前": "深圳市联华贸易有限公司", "q": 'a"b\n'}) == (
+        '{"名前":"深圳市联华贸易有限公司","q":"a\\"b\\n"}')
     assert wire.to_decimal("42.50") == Decimal("42.50")
     assert wire.to_decimal(7) == Decimal(7)
     for bad in ("", "4x", True, None, "NaN", "Infinity"):
