@@ -16,7 +16,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
@@ -51,7 +51,6 @@ class ApiContext:
     headers: dict[str, str]
     body: bytes
     record: RequestRecord
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def json(self) -> Any:
         return wire.loads(self.body)

@@ -7,7 +7,6 @@ a tombstone so change data capture can report it; Xero never deletes, it changes
 
 from __future__ import annotations
 
-import copy
 import zlib
 from dataclasses import dataclass
 from typing import Any
@@ -169,10 +168,6 @@ class Company:
     def bump_sequence(self, sequence: str, used: str) -> None:
         if used.isdigit():
             self.sequences[sequence] = max(self.sequences.get(sequence, 0), int(used))
-
-    def copy_body(self, entity: str, doc_id: str) -> dict[str, Any] | None:
-        doc = self.get(entity, doc_id)
-        return copy.deepcopy(doc.body) if doc else None
 
     # -- summaries and persistence ---------------------------------------------------------------
 

@@ -18,7 +18,6 @@ from connectors.sandbox import wire
 from connectors.sandbox.quickbooks import faults as qf
 from connectors.sandbox.quickbooks.entities import (
     LINE_DETAIL_REFERENCES,
-    SPECS,
     STRING_LIMITS,
     TOP_REFERENCES,
     EntitySpec,
@@ -585,6 +584,3 @@ def _ordered(body: dict[str, Any]) -> dict[str, Any]:
     }
     return {**head, **tail}
 
-
-def spec_for(name: str) -> EntitySpec | None:
-    return SPECS.get(name)

@@ -261,7 +261,4 @@ SPECS: dict[str, EntitySpec] = {
     )
 }
 
-#: Read-only company facts served at their own paths.
-COMPANY_FACTS = ("CompanyInfo", "Preferences")
-
 BY_PATH: dict[str, EntitySpec] = {spec.path: spec for spec in SPECS.values()}

@@ -26,15 +26,6 @@ from connectors.sandbox.reply import Reply
 VALIDATION_MESSAGE = "A validation exception occurred"
 
 
-class XeroValidation(Exception):
-    """A request-level validation failure (not per item)."""
-
-    def __init__(self, messages: list[str], element: dict[str, Any] | None = None) -> None:
-        super().__init__("; ".join(messages))
-        self.messages = messages
-        self.element = element or {}
-
-
 def validation_body(elements: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "ErrorNumber": 10,

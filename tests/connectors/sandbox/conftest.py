@@ -3,6 +3,7 @@ and every body it returned during the test checked against the providers' schema
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -12,7 +13,7 @@ import pytest
 
 from connectors.sandbox.client import IssuedTokens
 from connectors.sandbox.sdk_clients import XeroClients, quickbooks_client
-from connectors.sandbox.server import SandboxServer
+from connectors.sandbox.server import SandboxServer, running_sandbox
 from connectors.sandbox.testing import sandbox_fixture
 from tests.connectors.sandbox.conformance_log import check_bodies
 
@@ -64,6 +65,15 @@ def xero(sandbox: SandboxServer, xero_tokens: IssuedTokens) -> XeroClients:
 def http(sandbox: SandboxServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=sandbox.base_url, timeout=30) as client:
         yield client
+
+
+@contextlib.contextmanager
+def checked_sandbox(**setting_changes: Any) -> Iterator[SandboxServer]:
+    """A sandbox of its own (other settings than the shared one) whose bodies are schema-checked at the end."""
+    with running_sandbox(record_bodies=True, **setting_changes) as server:
+        yield server
+        report = check_bodies(server)
+        assert not report.problems, "\n".join(report.problems)
 
 
 def qbo_headers(tokens: IssuedTokens) -> dict[str, str]:

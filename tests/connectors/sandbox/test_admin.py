@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from connectors.sandbox.client import SandboxAdminError
-from connectors.sandbox.server import SandboxServer, running_sandbox
-from tests.connectors.sandbox.conftest import QBO, REALM, TENANT, XERO, qbo_headers, xero_headers
+from connectors.sandbox.server import SandboxServer
+from tests.connectors.sandbox.conftest import QBO, REALM, TENANT, XERO, checked_sandbox, qbo_headers, xero_headers
 from tests.connectors.sandbox.test_quickbooks_faults import vendor_credit
 
 SEED_YAML = """
@@ -139,13 +139,13 @@ def test_request_log_and_reset(sandbox: SandboxServer, http: httpx.Client) -> No
 
 def test_state_file_survives_a_restart(tmp_path: Path) -> None:
     state = tmp_path / "sandbox-state.json"
-    with running_sandbox(state_file=state) as first, httpx.Client(base_url=first.base_url) as http:
+    with checked_sandbox(state_file=state) as first, httpx.Client(base_url=first.base_url) as http:
         tokens = first.admin.issue_tokens(QBO)
         created = http.post(f"/v3/company/{REALM}/vendorcredit?requestid=keep-1", json=vendor_credit(DocNumber="RF-S"),
                             headers=qbo_headers(tokens)).json()["VendorCredit"]
         xero_tokens = first.admin.issue_tokens(XERO)
     assert state.exists()
-    with running_sandbox(state_file=state) as second, httpx.Client(base_url=second.base_url) as http:
+    with checked_sandbox(state_file=state) as second, httpx.Client(base_url=second.base_url) as http:
         headers = qbo_headers(tokens)  # tokens issued before the restart still work
         read = http.get(f"/v3/company/{REALM}/vendorcredit/{created['Id']}", headers=headers)
         assert read.json()["VendorCredit"]["DocNumber"] == "RF-S"

@@ -18,8 +18,8 @@ from quickbooks.objects.vendor import Vendor
 
 from connectors.sandbox.client import IssuedTokens
 from connectors.sandbox.sdk_clients import quickbooks_client
-from connectors.sandbox.server import SandboxServer, running_sandbox
-from tests.connectors.sandbox.conftest import REALM, TENANT, qbo_headers, xero_headers
+from connectors.sandbox.server import SandboxServer
+from tests.connectors.sandbox.conftest import REALM, TENANT, checked_sandbox, qbo_headers, xero_headers
 
 REDIRECT = "http://127.0.0.1:9/callback"
 QBO_CLIENT = ("sandbox-qbo-client", "sandbox-qbo-secret")
@@ -210,7 +210,7 @@ def test_xero_401_403_and_connections(sandbox: SandboxServer, http: httpx.Client
 
 
 def test_time_compression_shortens_token_lifetimes() -> None:
-    with running_sandbox(minute_seconds=0.05) as sandbox, httpx.Client(base_url=sandbox.base_url) as http:
+    with checked_sandbox(minute_seconds=0.05) as sandbox, httpx.Client(base_url=sandbox.base_url) as http:
         qbo = sandbox.admin.issue_tokens("demo-qbo")
         xero = sandbox.admin.issue_tokens("demo-xero")
         assert (qbo.expires_in, xero.expires_in) == (3, 2)  # 60 and 30 sandbox minutes of 0.05 s

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import httpx
 
-from connectors.sandbox.server import SandboxServer, running_sandbox
-from tests.connectors.sandbox.conftest import QBO, REALM, XERO, qbo_headers, xero_headers
+from connectors.sandbox.server import SandboxServer
+from tests.connectors.sandbox.conftest import QBO, REALM, XERO, checked_sandbox, qbo_headers, xero_headers
 from tests.connectors.sandbox.test_faults import _credit_note
 from tests.connectors.sandbox.test_quickbooks_faults import vendor_credit
 
@@ -34,7 +34,7 @@ def test_idempotency_key_longer_than_128_is_refused(sandbox: SandboxServer, http
 
 
 def test_qbo_requestid_is_kept_for_the_configured_window() -> None:
-    with running_sandbox(qbo_requestid_minutes=10) as sandbox, httpx.Client(base_url=sandbox.base_url) as http:
+    with checked_sandbox(qbo_requestid_minutes=10) as sandbox, httpx.Client(base_url=sandbox.base_url) as http:
         def post() -> str:
             headers = qbo_headers(sandbox.admin.issue_tokens(QBO))
             response = http.post(f"/v3/company/{REALM}/vendorcredit?requestid=r-1&include=allowduplicatedocnum",
