@@ -13,6 +13,7 @@ COMMAND_MODULES = (
     "sync.cli.db_cmd",
     "sync.cli.queue_cmd",
     "sync.cli.preview_cmd",
+    "sync.cli.sandbox_cmd",
 )
 for _module in COMMAND_MODULES:
     importlib.import_module(_module)

@@ -1,0 +1,68 @@
+"""The demo seed is a contract: other teams map accounts and parties to these ids and codes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from connectors.sandbox.server import SandboxServer
+from tests.connectors.sandbox.conftest import QBO, REALM, TENANT, XERO
+
+
+def _bodies(sandbox: SandboxServer, company: str, entity: str, key: str) -> dict[str, dict[str, object]]:
+    return {str(d["body"][key]): d["body"] for d in sandbox.admin.documents(company, entity)}
+
+
+def test_quickbooks_demo_company(sandbox: SandboxServer) -> None:
+    assert sandbox.admin.company(QBO)["key"] == REALM
+    accounts = _bodies(sandbox, QBO, "Account", "Id")
+    expected = {
+        "35": ("Checking", "Bank"), "4": ("Undeposited Funds", "Other Current Asset"),
+        "84": ("Accounts Receivable (A/R)", "Accounts Receivable"), "81": ("Inventory Asset", "Other Current Asset"),
+        "33": ("Accounts Payable (A/P)", "Accounts Payable"), "79": ("Sales of Product Income", "Income"),
+        "90": ("Sales Returns and Allowances", "Income"), "80": ("Cost of Goods Sold", "Cost of Goods Sold"),
+        "91": ("Purchase Returns and Refunds", "Cost of Goods Sold"), "7": ("Office Supplies", "Expense"),
+        "92": ("Freight Refunds (retired)", "Cost of Goods Sold"),
+    }
+    assert {k: (a["Name"], a["AccountType"]) for k, a in accounts.items()} == expected
+    assert accounts["92"]["Active"] is False
+    vendors = _bodies(sandbox, QBO, "Vendor", "Id")
+    assert {k: v["DisplayName"] for k, v in vendors.items()} == {
+        "56": "Shenzhen Lianhua Trading Co.", "57": "深圳市联华贸易有限公司", "58": "株式会社サクラ商事",
+        "59": "Acme Supplies Ltd", "60": "Dormant Parts Inc."}
+    customers = _bodies(sandbox, QBO, "Customer", "Id")
+    assert {k: c["DisplayName"] for k, c in customers.items()} == {
+        "1": "Northwind Retail Inc.", "2": "王小明", "3": "山田太郎", "4": "Contoso Outdoor GmbH"}
+    assert {k: i["Name"] for k, i in _bodies(sandbox, QBO, "Item", "Id").items()} == {
+        "1": "Services", "2": "Returned Goods", "3": "Lantern LX-200"}
+    bills = _bodies(sandbox, QBO, "Bill", "DocNumber")
+    assert {k: (b["Id"], b["Balance"]) for k, b in bills.items()} == {
+        "BILL-1042": ("130", 1200), "BILL-1043": ("131", 8800), "BILL-1044": ("132", Decimal("315.50"))}
+    invoices = _bodies(sandbox, QBO, "Invoice", "DocNumber")
+    assert {k: (i["Id"], i["Balance"]) for k, i in invoices.items()} == {
+        "INV-2001": ("140", 450), "INV-2002": ("141", 12000), "INV-2003": ("142", 90)}
+    assert vendors["56"]["Balance"] == 1200
+
+
+def test_xero_demo_company(sandbox: SandboxServer) -> None:
+    assert sandbox.admin.company(XERO)["key"] == TENANT
+    accounts = _bodies(sandbox, XERO, "Account", "Code")
+    assert {k: (a["Name"], a["Type"], a["Status"]) for k, a in accounts.items()} == {
+        "090": ("Business Checking", "BANK", "ACTIVE"), "200": ("Sales", "REVENUE", "ACTIVE"),
+        "260": ("Sales Returns", "REVENUE", "ACTIVE"), "300": ("Purchases", "DIRECTCOSTS", "ACTIVE"),
+        "310": ("Cost of Goods Sold", "DIRECTCOSTS", "ACTIVE"), "429": ("General Expenses", "EXPENSE", "ACTIVE"),
+        "610": ("Accounts Receivable", "CURRENT", "ACTIVE"), "630": ("Inventory", "INVENTORY", "ACTIVE"),
+        "800": ("Accounts Payable", "CURRLIAB", "ACTIVE"), "4010": ("Old Refunds Clearing", "EXPENSE", "ARCHIVED"),
+    }
+    assert accounts["090"]["AccountID"] == "3d0e3c61-5d38-4a5e-9c52-0a6f3f0d0901"
+    contacts = _bodies(sandbox, XERO, "Contact", "Name")
+    assert contacts["深圳市联华贸易有限公司"]["ContactID"] == "7b1d5c3a-0e2f-4d6b-8a9c-1f2e3d4c5b02"
+    assert contacts["株式会社サクラ商事"]["IsSupplier"] is True
+    assert contacts["Defunct Imports Pty Ltd"]["ContactStatus"] == "ARCHIVED"
+    assert len(contacts) == 9
+    invoices = _bodies(sandbox, XERO, "Invoice", "InvoiceNumber")
+    assert {k: (i["Type"], i["Total"], i["Status"]) for k, i in invoices.items()} == {
+        "BILL-1042": ("ACCPAY", 1200, "AUTHORISED"), "BILL-1043": ("ACCPAY", 8800, "AUTHORISED"),
+        "INV-2001": ("ACCREC", Decimal("487.13"), "AUTHORISED"), "INV-2002": ("ACCREC", 12000, "AUTHORISED")}
+    rates = _bodies(sandbox, XERO, "TaxRate", "TaxType")
+    assert {k: r["EffectiveRate"] for k, r in rates.items()} == {
+        "OUTPUT": Decimal("8.25"), "INPUT": Decimal("8.25"), "NONE": 0}
