@@ -50,7 +50,7 @@ def through_queue(url: str, broker: str, n: int, workdir: Path) -> tuple[float, 
     from sync.ledger.db import session_scope
     from sync.ledger.models import CaseRevision
 
-    env = refundsync_env(broker_url=broker, database_url=url)
+    env = refundsync_env(broker_url=broker, database_url=url, auto_post="false")
     prefix = f"BQ-{uuid.uuid4().hex[:6]}-"
     jsonl = workdir / f"{prefix}cases.jsonl"
     jsonl.write_text("\n".join(json.dumps(c) for c in make_cases(n, prefix=prefix)) + "\n")

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
         "limit and the longest retry countdown, or a running task is delivered twice.",
     )
     max_retry_countdown: int = Field(default=900, ge=1, description="Cap on any retry countdown, seconds.")
+    auto_post: bool = Field(
+        default=True, description="Post cases as soon as they are stored (off: intake only, post with retry)."
+    )
     limit_minute_seconds: float = Field(
         default=60.0, gt=0, description="How long a provider 'minute' lasts (time compression for tests)."
     )
@@ -87,6 +90,7 @@ class Settings(BaseSettings):
             "visibility_timeout": str(self.visibility_timeout),
             "max_retry_countdown": str(self.max_retry_countdown),
             "max_case_bytes": str(self.max_case_bytes),
+            "auto_post": str(self.auto_post).lower(),
             "limit_minute_seconds": str(self.limit_minute_seconds),
             "http_timeout": str(self.http_timeout),
         }

@@ -68,6 +68,11 @@ def make_app(settings: Settings) -> Celery:
         task_routes={
             "refundsync.case_closed": {"queue": "intake", "exchange": "intake", "routing_key": "intake"},
             "refundsync.input_rejected": {"queue": "intake", "exchange": "intake", "routing_key": "intake"},
+            "refundsync.flush_tenant": {"queue": "post", "exchange": "post", "routing_key": "post"},
+            "refundsync.flush_due": {"queue": "post", "exchange": "post", "routing_key": "post"},
+        },
+        beat_schedule={
+            "flush-due": {"task": "refundsync.flush_due", "schedule": 30.0},
         },
         worker_hijack_root_logger=False,
         worker_send_task_events=False,

@@ -55,6 +55,7 @@ class IntakeOutcome:
     revision: int | None = None
     reason: str | None = None
     postings: int = 0
+    tenant: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {"result": self.result.value, "case_id": self.case_id, "revision": self.revision,
@@ -136,7 +137,7 @@ def _store_once(session: Session, case: RefundCase, source: str) -> IntakeOutcom
         session.rollback()
         return None
     result = IntakeResult.STALE if stale else IntakeResult.STORED
-    return IntakeOutcome(result, case.case_id, case.revision, postings=len(parties))
+    return IntakeOutcome(result, case.case_id, case.revision, postings=len(parties), tenant=case.tenant)
 
 
 def _supersede_older(session: Session, case: RefundCase, now: Any) -> None:

@@ -11,7 +11,9 @@ from config.settings import get_settings
 from mapping.validation import FieldError
 from sync import outbox
 from sync.celery_app import app
-from sync.intake import receive, reject
+from sync.engine.schedule import DEBOUNCE_SECONDS, countdown_until, should_schedule
+from sync.engine.schedule import clear as clear_scheduled
+from sync.intake import IntakeResult, receive, reject
 from sync.ledger.db import session_scope
 from sync.logs import get_logger
 from sync.redis_client import coordination_redis
@@ -39,6 +41,8 @@ def case_closed(self: Any, payload: Any) -> dict[str, Any]:
     with session_scope(settings.database_url) as session:
         outcome = receive(session, payload, source=f"queue {self.request.id}", max_bytes=settings.max_case_bytes)
     _outbox_done(self.request.id)
+    if settings.auto_post and outcome.result is IntakeResult.STORED and outcome.tenant:
+        schedule_flush(outcome.tenant)
     log.info("case received", case_id=outcome.case_id, revision=outcome.revision, result=outcome.result.value,
              reason=outcome.reason)
     return outcome.as_dict()
@@ -72,3 +76,42 @@ def _outbox_done(task_id: str | None) -> None:
     except RedisError as exc:
         log.warning("outbox entry not cleared; a duplicate may be re-sent and ignored", task_id=task_id,
                     error=f"{type(exc).__name__}: {exc}")
+
+
+# --- posting --------------------------------------------------------------------------------------
+
+
+def schedule_flush(tenant: str, countdown: float = DEBOUNCE_SECONDS) -> bool:
+    """Ask for a flush of ``tenant`` (debounced: one pending flush per tenant at a time)."""
+    if not should_schedule(coordination_redis(), tenant, countdown):
+        return False
+    flush_tenant.apply_async(args=[tenant], countdown=countdown)
+    return True
+
+
+@app.task(name="refundsync.flush_tenant", bind=True)
+def flush_tenant(self: Any, tenant: str) -> dict[str, Any]:
+    """Post what is due for one tenant; schedule the next flush when a retry falls due."""
+    from sync.engine.flush import flush_tenant as run_flush
+    from sync.engine.runtime import engine_deps
+
+    deps = engine_deps()
+    clear_scheduled(deps.redis, tenant)
+    report = run_flush(deps, tenant)
+    settings = get_settings()
+    countdown = countdown_until(report.next_due, deps.clock(), cap=float(settings.max_retry_countdown))
+    if countdown is not None and not report.locked_out:
+        schedule_flush(tenant, max(countdown, DEBOUNCE_SECONDS))
+    return {"tenant": tenant, "locked_out": report.locked_out, "claimed": report.claimed, **report.counts}
+
+
+@app.task(name="refundsync.flush_due")
+def flush_due() -> list[str]:
+    """Safety net (beat): every tenant with something due gets a flush."""
+    from sync.engine.claims import tenants_with_due
+    from sync.ledger.models import utcnow
+
+    settings = get_settings()
+    with session_scope(settings.database_url) as session:
+        tenants = tenants_with_due(session, utcnow())
+    return [t for t in tenants if schedule_flush(t, 0)]

@@ -40,6 +40,7 @@ from sync.engine.parties import PartyCache
 from sync.intake import posting_id
 from sync.ledger.models import Attempt, CaseRevision, Posting
 from sync.ledger.states import PostingState
+from sync.ledger.token_store import TokenKeyMissing
 from sync.logs import get_logger
 
 log = get_logger("refundsync.engine")
@@ -158,10 +159,11 @@ def _process(deps: EngineDeps, tenant: str, config: TenantConfig | None, client:
                 outcomes = _send(client, ready)
                 for work in ready:
                     _apply(session, deps, work, outcomes[work.posting.id], report)
-        except ConnectionBroken as exc:
+        except (ConnectionBroken, TokenKeyMissing) as exc:
+            reason = exc.reason if isinstance(exc, ConnectionBroken) else str(exc)
             for work in ready:
                 if work.posting.state == PostingState.IN_FLIGHT.value:
-                    _finish(session, work.posting, Transition(PostingState.WAITING_RECONNECT, "waiting", exc.reason,
+                    _finish(session, work.posting, Transition(PostingState.WAITING_RECONNECT, "waiting", reason,
                                                                "RECONNECT"), deps, report, operation="auth")
         session.commit()
 

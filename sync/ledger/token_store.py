@@ -59,7 +59,15 @@ class LedgerTokenStore:
 
     def __init__(self, sessions: sessionmaker[Session], keys: str | None):
         self.sessions = sessions
-        self.fernet = fernet_from(keys)
+        self._keys = keys
+        self._fernet: MultiFernet | None = None
+
+    @property
+    def fernet(self) -> MultiFernet:
+        """Built on first use, so a worker without a key still starts (and says why it cannot post)."""
+        if self._fernet is None:
+            self._fernet = fernet_from(self._keys)
+        return self._fernet
 
     def load(self, tenant: str) -> StoredToken | None:
         with self.sessions() as session:

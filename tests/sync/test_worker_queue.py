@@ -28,7 +28,7 @@ def env(tmp_path: Path, redis_srv: RedisServer) -> Iterator[dict[str, str]]:
     upgrade(url)
     # Short timeouts so a message orphaned by kill -9 comes back within seconds, not an hour.
     yield refundsync_env(broker_url=redis_srv.url, database_url=url, visibility_timeout=10, task_time_limit=4,
-                         max_retry_countdown=4)
+                         max_retry_countdown=4, auto_post="false")
 
 
 def _count_cases(url: str) -> tuple[int, int, int, int]:

@@ -70,4 +70,4 @@ def test_broken_connection_is_recorded_with_its_reason(ledger_url: str) -> None:
 
 def test_missing_key_says_how_to_make_one() -> None:
     with pytest.raises(TokenKeyMissing, match=r"Fernet\.generate_key"):
-        LedgerTokenStore(session_factory("sqlite://"), None)
+        _ = LedgerTokenStore(session_factory("sqlite://"), None).fernet
