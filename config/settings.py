@@ -25,7 +25,12 @@ class Settings(BaseSettings):
     )
 
     broker_url: str = Field(
-        default="redis://127.0.0.1:6379/0", description="Celery broker (Redis) and the fleet-wide limiter store."
+        default="redis://127.0.0.1:6379/0",
+        description="Celery broker (Redis) and the fleet-wide limiter store.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis for fleet-wide limits, locks and the intake outbox (default: the broker URL).",
     )
     database_url: str = Field(
         default="sqlite:///./var/refundsync.db",
@@ -34,8 +39,13 @@ class Settings(BaseSettings):
     tenants_file: Path = Field(default=Path("tenants.yaml"), description="YAML file declaring the companies.")
     token_key: SecretStr | None = Field(
         default=None,
-        description="Fernet key(s) encrypting OAuth tokens at rest; comma-separated, newest first, to rotate.",
+        description="Fernet key(s) encrypting OAuth tokens at rest; comma-separated, newest first, "
+        "to rotate.",
     )
+    quickbooks_client_id: str | None = Field(default=None, description="Intuit developer app client id.")
+    quickbooks_client_secret: SecretStr | None = None
+    xero_client_id: str | None = Field(default=None, description="Xero developer app client id.")
+    xero_client_secret: SecretStr | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["console", "json"] = "console"
 
@@ -47,22 +57,38 @@ class Settings(BaseSettings):
         "limit and the longest retry countdown, or a running task is delivered twice.",
     )
     max_retry_countdown: int = Field(default=900, ge=1, description="Cap on any retry countdown, seconds.")
+    limit_minute_seconds: float = Field(
+        default=60.0, gt=0, description="How long a provider 'minute' lasts (time compression for tests)."
+    )
+    http_timeout: float = Field(default=60.0, gt=0, description="Seconds before a provider request times out.")
     max_case_bytes: int = Field(default=65536, ge=1024, description="Largest accepted case payload, bytes.")
 
+
+    @property
+    def coordination_url(self) -> str:
+        """The Redis that holds limits, locks and the outbox: its own URL, or the broker's."""
+        return self.redis_url or self.broker_url
 
     def safe_summary(self) -> dict[str, str]:
         """Settings as text with every secret masked, for `config check` and start-up logs."""
         return {
             "broker_url": mask_url(self.broker_url),
+            "redis_url": mask_url(self.coordination_url),
             "database_url": mask_url(self.database_url),
             "tenants_file": str(self.tenants_file),
             "token_key": "set (hidden)" if self.token_key else "not set",
+            "quickbooks_client_id": self.quickbooks_client_id or "not set",
+            "quickbooks_client_secret": "set (hidden)" if self.quickbooks_client_secret else "not set",
+            "xero_client_id": self.xero_client_id or "not set",
+            "xero_client_secret": "set (hidden)" if self.xero_client_secret else "not set",
             "log_level": self.log_level,
             "log_format": self.log_format,
             "task_time_limit": str(self.task_time_limit),
             "visibility_timeout": str(self.visibility_timeout),
             "max_retry_countdown": str(self.max_retry_countdown),
             "max_case_bytes": str(self.max_case_bytes),
+            "limit_minute_seconds": str(self.limit_minute_seconds),
+            "http_timeout": str(self.http_timeout),
         }
 
 

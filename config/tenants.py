@@ -6,7 +6,7 @@ tenants:
     provider: quickbooks
     realm_id: "9130355377389516"
     base_url: intuit-sandbox        # production | intuit-sandbox | http://127.0.0.1:8765 (local sandbox)
-    mapping: {...}                  # see config/mapping.py
+    mapping: {...}                  # see config/mapping.py and config/tenants.example.yaml
 ```
 """
 
@@ -24,11 +24,17 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from config.errors import ConfigError, ConfigProblem, problems_from_validation
+from config.limits import DEFAULT_LIMITS, LimitOverrides, ProviderLimits
+from config.mapping import MappingConfig, mapping_problems
+
+#: Validation context key: a list that collects mapping problems (with field paths) instead of raising.
+MAPPING_PROBLEMS = "mapping_problems"
 
 TENANT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
@@ -58,13 +64,16 @@ class TenantConfig(BaseModel):
     client_id: str | None = None
     client_secret: SecretStr | None = None
     home_currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
-    mapping: dict[str, Any] = Field(default_factory=dict)
+    mapping: MappingConfig = Field(default_factory=MappingConfig)
+    limits: LimitOverrides = Field(default_factory=LimitOverrides)
 
     @field_validator("name")
     @classmethod
     def _name_is_slug(cls, value: str) -> str:
         if not TENANT_NAME.match(value):
-            raise ValueError("must be 1-63 lower-case letters, digits, '-' or '_', starting with a letter or digit")
+            raise ValueError(
+                "must be 1-63 lower-case letters, digits, '-' or '_', starting with a letter or digit"
+            )
         return value
 
     @field_validator("base_url")
@@ -87,11 +96,28 @@ class TenantConfig(BaseModel):
             raise ValueError("base_url 'intuit-sandbox' is for quickbooks tenants only")
         return self
 
+    @model_validator(mode="after")
+    def _mapping_fits_provider(self, info: ValidationInfo) -> TenantConfig:
+        """Provider-dependent mapping checks; a tenants file collects them with their full field paths."""
+        problems = mapping_problems(self.mapping, self.provider.value, self.home_currency)
+        if not problems:
+            return self
+        collector = (info.context or {}).get(MAPPING_PROBLEMS)
+        if isinstance(collector, list):
+            collector.extend(problems)
+            return self
+        raise ValueError("; ".join(p.render() for p in problems))
+
     @property
     def api_base_url(self) -> str:
         """The resolved base URL (named environments expanded)."""
         table = QUICKBOOKS_BASE_URLS if self.provider is Provider.QUICKBOOKS else XERO_BASE_URLS
         return table.get(self.base_url, self.base_url)
+
+    @property
+    def effective_limits(self) -> ProviderLimits:
+        """The provider's published limits with this tenant's overrides applied."""
+        return self.limits.apply(DEFAULT_LIMITS[self.provider.value])
 
     @property
     def company_id(self) -> str:
@@ -125,7 +151,8 @@ class TenantsFile(BaseModel):
             known = ", ".join(sorted(self.tenants)) or "none"
             raise ConfigError(
                 self.path,
-                [ConfigProblem(field="tenants", value=name, message=f"no tenant of that name (known: {known})")],
+                [ConfigProblem(field="tenants", value=name,
+                               message=f"no tenant of that name (known: {known})")],
                 hint=f"add '{name}' under 'tenants:' or correct the case's tenant field",
             ) from None
 
@@ -157,7 +184,8 @@ def parse_tenants(raw: Any, path: Path | str = "<tenants>") -> TenantsFile:
     if not isinstance(raw, dict) or not isinstance(raw.get("tenants"), dict):
         raise ConfigError(
             path,
-            [ConfigProblem(field="tenants", value=type(raw).__name__, message="must be a mapping of tenant names")],
+            [ConfigProblem(field="tenants", value=type(raw).__name__,
+                           message="must be a mapping of tenant names")],
             hint="start the file with 'tenants:' followed by one indented block per company",
         )
     extra = sorted(set(raw) - {"tenants"})
@@ -166,12 +194,21 @@ def parse_tenants(raw: Any, path: Path | str = "<tenants>") -> TenantsFile:
     for name, body in raw["tenants"].items():
         prefix = f"tenants.{name}."
         if not isinstance(body, dict):
-            problems.append(ConfigProblem(field=prefix[:-1], value=body, message="must be a mapping of settings"))
+            problems.append(ConfigProblem(field=prefix[:-1], value=body,
+                                          message="must be a mapping of settings"))
             continue
+        found: list[ConfigProblem] = []
         try:
-            tenants[str(name)] = TenantConfig.model_validate({"name": str(name), **body})
+            tenant = TenantConfig.model_validate(
+                {"name": str(name), **body}, context={MAPPING_PROBLEMS: found}
+            )
         except ValidationError as exc:
             problems.extend(problems_from_validation(exc, prefix=prefix))
+            continue
+        if found:
+            problems.extend(ConfigProblem(prefix + p.field, p.value, p.message) for p in found)
+            continue
+        tenants[str(name)] = tenant
     if problems:
         raise ConfigError(
             path,

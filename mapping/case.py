@@ -88,7 +88,9 @@ def _aware_datetime(value: Any) -> Any:
         except ValueError:
             raise ValueError(f"'{value}' is not a timestamp such as 2026-11-21T09:14:00Z") from None
     else:
-        raise ValueError(f"must be a timestamp string such as 2026-11-21T09:14:00Z, not {type(value).__name__}")
+        raise ValueError(
+            f"must be a timestamp string such as 2026-11-21T09:14:00Z, not {type(value).__name__}"
+        )
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise ValueError("must carry a time zone (end it with Z or +hh:mm)")
     return parsed
@@ -152,6 +154,12 @@ class RefundCase(_Strict):
     lines: list[CaseLine] = Field(default_factory=list, max_length=MAX_LINES)
     evidence: list[Annotated[str, _text(2000)]] = Field(default_factory=list, max_length=MAX_EVIDENCE)
     revision: StrictInt = Field(default=1, ge=1, le=1_000_000)
+    exchange_rate: Money | None = Field(
+        default=None,
+        description="Home-currency units per 1 unit of the case currency, when the case log fixed the rate "
+        "(e.g. 1.0832 for EUR in a USD company). Without it the tenant's configured rate, or the provider's "
+        "own rate of the day, is used.",
+    )
 
     @field_validator("kind", mode="before")
     @classmethod
@@ -178,6 +186,13 @@ class RefundCase(_Strict):
             raise ValueError(f"is '{value}'; only closed cases can be posted")
         return value
 
+    @field_validator("exchange_rate")
+    @classmethod
+    def _positive_rate(cls, value: Decimal | None) -> Decimal | None:
+        if value is not None and value <= 0:
+            raise ValueError(f"must be greater than zero (got {format_amount(value)})")
+        return value
+
     @model_validator(mode="after")
     def _amounts_fit_currency(self) -> RefundCase:
         units = minor_units(self.currency)
@@ -202,6 +217,9 @@ class RefundCase(_Strict):
         the same hash: that is what makes redelivery a no-op and a real change a conflict.
         """
         data = self.model_dump(mode="json")
+        if data.get("exchange_rate") is None:
+            # Optional field added after the first cases were hashed: absent and null hash alike.
+            data.pop("exchange_rate", None)
         data["amount"] = _at_precision(self.amount, self.currency)
         for raw, line in zip(data["lines"], self.lines, strict=True):
             raw["amount"] = _at_precision(line.amount, self.currency)
@@ -211,11 +229,17 @@ class RefundCase(_Strict):
         return hashlib.sha256(self.canonical_json().encode("utf-8")).hexdigest()
 
     def parties(self) -> list[Party]:
-        """Distinct parties of the case in first-seen order: one credit document each."""
-        seen: dict[tuple[str, str | None], Party] = {}
+        """Distinct parties of the case in first-seen order: one credit document each.
+
+        Parties are told apart by :func:`mapping.parties.party_key` (external id, else the normalised
+        name), exactly as the mapping groups lines, so ``ACME Co.`` and ``Acme Co`` are one party.
+        """
+        from mapping.parties import party_key  # mapping.parties imports this module
+
+        seen: dict[str, Party] = {}
         sources = [line.party or self.party for line in self.lines] if self.lines else [self.party]
         for party in sources:
-            seen.setdefault((party.name, party.external_id), party)
+            seen.setdefault(party_key(party), party)
         return list(seen.values())
 
 

@@ -61,7 +61,9 @@ def validate_payload(payload: Any, max_bytes: int = DEFAULT_MAX_BYTES) -> CaseCh
         except ValueError as exc:
             return CaseCheck(None, [FieldError("(payload)", f"is not valid JSON: {exc}")])
     if not isinstance(payload, dict):
-        return CaseCheck(None, [FieldError("(payload)", f"must be a JSON object, not {type(payload).__name__}")])
+        return CaseCheck(
+            None, [FieldError("(payload)", f"must be a JSON object, not {type(payload).__name__}")]
+        )
     try:
         return CaseCheck(RefundCase.model_validate(payload))
     except ValidationError as exc:

@@ -102,3 +102,30 @@ def _fresh_connections(**_: Any) -> None:
     from sync.ledger.db import engine_for
 
     engine_for.cache_clear()
+
+
+_sweeper: Any = None
+
+
+@signals.worker_ready.connect
+def _start_outbox_sweeper(sender: Any = None, **_: Any) -> None:
+    """Every worker re-sends intake messages the broker lost (see sync.outbox); one sweep at a time."""
+    global _sweeper
+    from sync import outbox
+    from sync.redis_client import coordination_redis
+
+    settings = get_settings()
+    older_than = settings.visibility_timeout + settings.task_time_limit + VISIBILITY_MARGIN
+
+    def republish(task_id: str, name: str, args: list[Any]) -> None:
+        app.send_task(name, args=args, task_id=task_id)
+
+    _sweeper = outbox.Sweeper(coordination_redis(), older_than=older_than,
+                              interval=max(1, min(60, settings.visibility_timeout // 6)), republish=republish)
+    _sweeper.start()
+
+
+@signals.worker_shutdown.connect
+def _stop_outbox_sweeper(**_: Any) -> None:
+    if _sweeper is not None:
+        _sweeper.stop()

@@ -19,7 +19,8 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from mapping.case import Party, RefundCase
+from mapping.case import RefundCase
+from mapping.parties import party_key
 from mapping.validation import FieldError, payload_size, validate_payload
 from sync.ledger.models import CaseRevision, Posting, RejectedInput, utcnow
 from sync.ledger.states import DocumentRole, PostingState, RejectionKind
@@ -58,11 +59,6 @@ class IntakeOutcome:
     def as_dict(self) -> dict[str, Any]:
         return {"result": self.result.value, "case_id": self.case_id, "revision": self.revision,
                 "reason": self.reason, "postings": self.postings}
-
-
-def party_key(party: Party) -> str:
-    """How postings of one case tell parties apart: the external id when known, else the exact name."""
-    return f"id:{party.external_id}" if party.external_id else f"name:{party.name}"
 
 
 def posting_id(tenant: str, case_id: str, revision: int, role: str, key: str) -> str:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError
 
 from config.settings import get_settings
 from mapping.validation import FieldError
+from sync import outbox
 from sync.celery_app import app
 from sync.intake import receive, reject
 from sync.ledger.db import session_scope
 from sync.logs import get_logger
+from sync.redis_client import coordination_redis
 
 log = get_logger("refundsync.intake")
 _settings = get_settings()
@@ -35,6 +38,7 @@ def case_closed(self: Any, payload: Any) -> dict[str, Any]:
     settings = get_settings()
     with session_scope(settings.database_url) as session:
         outcome = receive(session, payload, source=f"queue {self.request.id}", max_bytes=settings.max_case_bytes)
+    _outbox_done(self.request.id)
     log.info("case received", case_id=outcome.case_id, revision=outcome.revision, result=outcome.result.value,
              reason=outcome.reason)
     return outcome.as_dict()
@@ -54,5 +58,17 @@ def input_rejected(self: Any, payload: Any, errors: list[dict[str, str]], source
     settings = get_settings()
     with session_scope(settings.database_url) as session:
         outcome = reject(session, payload, [FieldError(e["field"], e["message"]) for e in errors], source=source)
+    _outbox_done(self.request.id)
     log.info("input rejected", case_id=outcome.case_id, reason=outcome.reason, source=source)
     return outcome.as_dict()
+
+
+def _outbox_done(task_id: str | None) -> None:
+    """After the commit: forget the outbox entry. If Redis is away, a sweep re-sends a harmless duplicate."""
+    if not task_id:
+        return
+    try:
+        outbox.done(coordination_redis(), task_id)
+    except RedisError as exc:
+        log.warning("outbox entry not cleared; a duplicate may be re-sent and ignored", task_id=task_id,
+                    error=f"{type(exc).__name__}: {exc}")

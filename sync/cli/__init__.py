@@ -12,7 +12,9 @@ COMMAND_MODULES = (
     "sync.cli.config_cmd",
     "sync.cli.db_cmd",
     "sync.cli.queue_cmd",
+    "sync.cli.preview_cmd",
     "sync.cli.sandbox_cmd",
+    "sync.cli.connect_cmd",
 )
 for _module in COMMAND_MODULES:
     importlib.import_module(_module)

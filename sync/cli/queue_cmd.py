@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 from kombu.exceptions import OperationalError as KombuOperationalError
+from redis.exceptions import RedisError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from sqlalchemy import func, select
@@ -53,7 +54,7 @@ def enqueue(
                                 "errors": [e.as_dict() for e in errors]})
                 _report(results[-1], quiet or as_json or show_progress)
                 progress.advance(bar)
-    except (OSError, KombuOperationalError) as exc:
+    except (OSError, KombuOperationalError, RedisError) as exc:
         fail(f"cannot reach the broker ({type(exc).__name__}: {exc}); is Redis running at REFUNDSYNC_BROKER_URL?")
     queued = sum(1 for r in results if r["queued"])
     if as_json:

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from mapping.entries import DocumentRole
+
+__all__ = ["HAS_REMOTE", "NEEDS_ATTENTION", "DocumentRole", "PostingState", "RejectionKind"]
+
 
 class PostingState(StrEnum):
     PENDING = "pending"
@@ -41,9 +45,3 @@ NEEDS_ATTENTION = frozenset({PostingState.FAILED, PostingState.WAITING_RECONNECT
 class RejectionKind(StrEnum):
     INVALID = "invalid"  # the payload is not a valid closed case
     CONFLICT = "conflict"  # same case id and revision as a stored case, different content
-
-
-class DocumentRole(StrEnum):
-    CREDIT = "credit"  # VendorCredit / CreditMemo / RefundReceipt / CreditNote
-    REFUND = "refund"  # Deposit / Payment: cash that moved
-    APPLICATION = "application"  # applying the credit to the original bill or invoice

@@ -6,8 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from redis import Redis
 from sqlalchemy import func, select
 
+from sync import outbox
 from sync.ledger.db import session_scope, upgrade
 from sync.ledger.models import CaseRevision, Posting, RejectedInput
 from tests.support.factories import make_cases, write_csv
@@ -71,6 +73,8 @@ def test_enqueue_1000_then_kill9_midway_through_the_next_1000(env: dict[str, str
         restarted.stop()
     revisions, distinct, postings, rejected = _count_cases(url)
     assert (revisions, distinct, postings, rejected) == (2000, 2000, 2000, 0)
+    wait_until(lambda: outbox.outstanding(Redis.from_url(env["REFUNDSYNC_BROKER_URL"])) == 0, timeout=30,
+               what="outbox empty")
     with session_scope(url) as s:
         ids = set(s.scalars(select(CaseRevision.case_id)))
     assert ids == {f"RF-2026-{i:06d}" for i in range(1, 2001)}
@@ -114,3 +118,22 @@ def test_bad_rows_and_python_producers_reach_the_ledger(env: dict[str, str], tmp
     assert rejected["RF-2026-000003"].source == f"enqueue {path} row 4"
     assert json.loads(rejected["RF-2026-000003"].raw_payload)["amount"] == "12.345"
     assert "kind: is required" in rejected["RF-BAD"].reason
+
+
+def test_a_message_the_broker_lost_is_resent_from_the_outbox(env: dict[str, str], tmp_path: Path) -> None:
+    """The kill -9 window of Redis's BRPOP: a message recorded by the producer but gone from Redis."""
+    from tests.support.factories import make_case
+
+    url = env["REFUNDSYNC_DATABASE_URL"]
+    client = Redis.from_url(env["REFUNDSYNC_BROKER_URL"])
+    # What a producer records before publishing; the publish itself "was lost".
+    outbox.record(client, [("lost-1", "refundsync.case_closed", [make_case(501)])])
+    worker = WorkerProcess(env, tmp_path / "worker.log", "--concurrency", "1")
+    try:
+        worker.wait_ready()
+        # visibility timeout 10 s + task limit 4 s + margin: re-sent within ~20 s, not before 14 s
+        wait_until(lambda: _count_cases(url)[0] == 1, timeout=60, what="lost case re-sent and stored")
+    finally:
+        worker.stop()
+    assert outbox.outstanding(client) == 0
+    assert "re-published intake messages lost in transit" in (tmp_path / "worker.log").read_text()
