@@ -241,9 +241,7 @@ def _remove(state: SandboxState, found: Company, name: str, doc_id: str) -> Resp
         return _json(doc.to_dict())
     if name in ("Invoice", "CreditNote"):
         status = found.docs(name)[doc_id].body.get("Status")
-        return _xero_status(
-            state, found, name, doc_id, "DELETED" if status in ("DRAFT", "SUBMITTED") else "VOIDED"
-        )
+        return _xero_status(state, found, name, doc_id, "DELETED" if status in ("DRAFT", "SUBMITTED") else "VOIDED")
     xero = XeroBooks(found, state)
     if name == "Payment":
         result = delete_payment(xero, doc_id, {"Status": "DELETED"})
@@ -356,9 +354,7 @@ ROUTES = [
         admin_route(document),
         methods=["GET", "PATCH", "DELETE"],
     ),
-    Route(
-        "/_sandbox/companies/{company}/documents/{entity}/{doc_id}/void", admin_route(void), methods=["POST"]
-    ),
+    Route("/_sandbox/companies/{company}/documents/{entity}/{doc_id}/void", admin_route(void), methods=["POST"]),
     Route("/_sandbox/companies/{company}/faults", admin_route(faults), methods=["GET", "PUT", "DELETE"]),
     Route("/_sandbox/companies/{company}/limits", admin_route(limits), methods=["PUT"]),
     Route("/_sandbox/companies/{company}/tokens", admin_route(tokens), methods=["POST"]),

@@ -95,9 +95,7 @@ class SandboxAdmin:
 
     def advance_clock(self, seconds: float = 0.0, minutes: float = 0.0) -> float:
         """Move sandbox time forward (``minutes`` are sandbox minutes); returns the total offset."""
-        offset: float = self._call("POST", "/clock/advance", {"seconds": seconds, "minutes": minutes})[
-            "offset_seconds"
-        ]
+        offset: float = self._call("POST", "/clock/advance", {"seconds": seconds, "minutes": minutes})["offset_seconds"]
         return offset
 
     def save(self) -> bool:
@@ -164,22 +162,16 @@ class SandboxAdmin:
             params["entity"] = entity
         if origin:
             params["origin"] = origin
-        result: list[dict[str, Any]] = self._call("GET", f"/companies/{company}/documents", params=params)[
-            "documents"
-        ]
+        result: list[dict[str, Any]] = self._call("GET", f"/companies/{company}/documents", params=params)["documents"]
         return result
 
     def document(self, company: str, entity: str, doc_id: str) -> dict[str, Any]:
         result: dict[str, Any] = self._call("GET", f"/companies/{company}/documents/{entity}/{doc_id}")
         return result
 
-    def edit_document(
-        self, company: str, entity: str, doc_id: str, changes: dict[str, Any]
-    ) -> dict[str, Any]:
+    def edit_document(self, company: str, entity: str, doc_id: str, changes: dict[str, Any]) -> dict[str, Any]:
         """Change fields as a person in the product's UI would (new SyncToken / UpdatedDateUTC)."""
-        result: dict[str, Any] = self._call(
-            "PATCH", f"/companies/{company}/documents/{entity}/{doc_id}", changes
-        )
+        result: dict[str, Any] = self._call("PATCH", f"/companies/{company}/documents/{entity}/{doc_id}", changes)
         return result
 
     def delete_document(self, company: str, entity: str, doc_id: str) -> dict[str, Any]:
@@ -213,9 +205,7 @@ class SandboxAdmin:
         result: dict[str, Any] = self._call("PUT", f"/companies/{company}/limits", limits)
         return result
 
-    def issue_tokens(
-        self, company: str, client_id: str | None = None, scope: str | None = None
-    ) -> IssuedTokens:
+    def issue_tokens(self, company: str, client_id: str | None = None, scope: str | None = None) -> IssuedTokens:
         """A valid access + refresh token pair without the browser flow."""
         body: dict[str, Any] = {}
         if client_id:

@@ -45,9 +45,7 @@ class FaultConfig:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ValueError(
-                f"unknown fault setting(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}"
-            )
+            raise ValueError(f"unknown fault setting(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         values = dict(data)
         if "error_statuses" in values:
             values["error_statuses"] = tuple(int(s) for s in values["error_statuses"])

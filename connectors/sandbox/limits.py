@@ -80,11 +80,7 @@ class CompanyLimiter:
             return Refusal("day", _retry_after(self.day.seconds_left(now)))
         if self.minute.count(now) >= self.per_minute:
             return Refusal("minute", _retry_after(self.minute.seconds_left(now)))
-        if (
-            batch
-            and self.batch_per_minute is not None
-            and self.batch_minute.count(now) >= self.batch_per_minute
-        ):
+        if batch and self.batch_per_minute is not None and self.batch_minute.count(now) >= self.batch_per_minute:
             return Refusal("batch", _retry_after(self.batch_minute.seconds_left(now)))
         if self.in_flight >= self.concurrent:
             return Refusal("concurrent", None)

@@ -36,9 +36,7 @@ def basic_credentials(request: Request) -> tuple[str, str] | None:
     return (client_id, secret) if sep else None
 
 
-def authenticate_client(
-    state: SandboxState, provider: str, credentials: tuple[str, str] | None
-) -> OAuthClient | None:
+def authenticate_client(state: SandboxState, provider: str, credentials: tuple[str, str] | None) -> OAuthClient | None:
     if credentials is None:
         return None
     client = state.settings.client(credentials[0])
@@ -56,9 +54,7 @@ def redirect_with(redirect_uri: str, params: dict[str, str]) -> RedirectResponse
     return RedirectResponse(f"{redirect_uri}{separator}{urlencode(params)}", status_code=302)
 
 
-def log_oauth(
-    state: SandboxState, request: Request, status: int, outcome: str, client_id: str | None
-) -> None:
+def log_oauth(state: SandboxState, request: Request, status: int, outcome: str, client_id: str | None) -> None:
     record = state.requests.start("oauth", request.method, request.url.path, "", state.clock.now())
     record.client_id = client_id
     state.requests.finish(record, status, outcome)

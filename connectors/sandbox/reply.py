@@ -31,6 +31,4 @@ class Reply:
         return cls(status, text, content_type)
 
     def response(self) -> Response:
-        return Response(
-            self.body, status_code=self.status, headers=self.headers, media_type=self.content_type
-        )
+        return Response(self.body, status_code=self.status, headers=self.headers, media_type=self.content_type)

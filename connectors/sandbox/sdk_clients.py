@@ -42,9 +42,7 @@ def intuit_auth_client(base_url: str, tokens: IssuedTokens, redirect_uri: str = 
     )
 
 
-def quickbooks_client(
-    base_url: str, tokens: IssuedTokens, minorversion: int = 75, use_decimal: bool = True
-) -> Any:
+def quickbooks_client(base_url: str, tokens: IssuedTokens, minorversion: int = 75, use_decimal: bool = True) -> Any:
     """A python-quickbooks ``QuickBooks`` client for the sandbox realm the tokens belong to."""
     from quickbooks import QuickBooks
 

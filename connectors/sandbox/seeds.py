@@ -120,8 +120,7 @@ def _company(state: SandboxState, raw: dict[str, Any]) -> Company:
     unknown = sorted(set(raw) - COMMON_KEYS - sections)
     if unknown:
         raise SeedError(
-            f"company {name}: unknown key(s) {', '.join(unknown)}; allowed: "
-            f"{', '.join(sorted(COMMON_KEYS | sections))}"
+            f"company {name}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(COMMON_KEYS | sections))}"
         )
     key = str(raw.get("realm_id") if provider == QUICKBOOKS else raw.get("tenant_id") or "")
     if not key:
@@ -227,9 +226,7 @@ def _seed_xero(state: SandboxState, company: Company, raw: dict[str, Any]) -> No
         for index, item in enumerate(raw.get(section) or []):
             number = str(item.get(kind.number_field) or index)
             fixed = str(item.get(kind.id_field) or stable_id(company.key, kind.entity, number))
-            result = create_document(
-                books, kind, {k: v for k, v in item.items() if k != kind.id_field}, fixed
-            )
+            result = create_document(books, kind, {k: v for k, v in item.items() if k != kind.id_field}, fixed)
             if result.errors:
                 raise SeedError(f"company {company.name}: {section}[{index}]: {'; '.join(result.errors)}")
             company.docs(kind.entity)[fixed].origin = "seed"

@@ -115,9 +115,7 @@ class Company:
         )
         unknown = sorted(set(overrides) - allowed)
         if unknown:
-            raise ValueError(
-                f"unknown limit(s) for {self.provider}: {', '.join(unknown)}; known: {sorted(allowed)}"
-            )
+            raise ValueError(f"unknown limit(s) for {self.provider}: {', '.join(unknown)}; known: {sorted(allowed)}")
         for name, value in overrides.items():
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ValueError(f"limit {name} must be a non-negative integer")
@@ -172,9 +170,7 @@ class Company:
     # -- summaries and persistence ---------------------------------------------------------------
 
     def summary(self) -> dict[str, Any]:
-        counts = {
-            entity: sum(1 for d in docs.values() if not d.deleted) for entity, docs in self.documents.items()
-        }
+        counts = {entity: sum(1 for d in docs.values() if not d.deleted) for entity, docs in self.documents.items()}
         return {
             "key": self.key,
             "name": self.name,

@@ -109,9 +109,7 @@ class TokenStore:
 
     def _refresh_lifetime(self, provider: str) -> float:
         days = (
-            self.settings.qbo_refresh_token_days
-            if provider == "quickbooks"
-            else self.settings.xero_refresh_token_days
+            self.settings.qbo_refresh_token_days if provider == "quickbooks" else self.settings.xero_refresh_token_days
         )
         return self.clock.days(days)
 
@@ -164,9 +162,7 @@ class TokenStore:
             scope=access.scope,
         )
 
-    def new_code(
-        self, client_id: str, provider: str, redirect_uri: str, companies: list[str], scope: str
-    ) -> str:
+    def new_code(self, client_id: str, provider: str, redirect_uri: str, companies: list[str], scope: str) -> str:
         code = secrets.token_urlsafe(24)
         self.codes[code] = AuthorizationCode(
             code=code,
@@ -216,9 +212,7 @@ class TokenStore:
     def _refresh_quickbooks(self, token: RefreshToken, now: float) -> TokenPair:
         if token.superseded_at is not None:
             raise TokenError("invalid_grant", "the refresh token was superseded by a newer one")
-        access = self._new_access(
-            token.grant, token.client_id, token.provider, token.companies, now, token.scope
-        )
+        access = self._new_access(token.grant, token.client_id, token.provider, token.companies, now, token.scope)
         rotation = self.clock.minutes(self.settings.qbo_refresh_rotation_minutes)
         if now - token.issued < rotation:
             token.expires = now + self._refresh_lifetime(token.provider)
@@ -230,14 +224,10 @@ class TokenStore:
     def _refresh_xero(self, token: RefreshToken, now: float) -> TokenPair:
         grace = self.clock.minutes(self.settings.xero_refresh_grace_minutes)
         if token.superseded_at is not None and now - token.superseded_at >= grace:
-            raise TokenError(
-                "invalid_grant", "the refresh token was superseded more than the grace period ago"
-            )
+            raise TokenError("invalid_grant", "the refresh token was superseded more than the grace period ago")
         if token.superseded_at is None:
             token.superseded_at = now
-        access = self._new_access(
-            token.grant, token.client_id, token.provider, token.companies, now, token.scope
-        )
+        access = self._new_access(token.grant, token.client_id, token.provider, token.companies, now, token.scope)
         return self._pair(access, self._successor(token, now), now)
 
     def _successor(self, token: RefreshToken, now: float) -> RefreshToken:

@@ -40,6 +40,8 @@ def sandbox(
         settings = SandboxSettings(minute_seconds=minute_seconds)
     except ValueError as exc:
         fail(str(exc))
+    if port == 0:
+        port = _free_port(host)
     base = f"http://{host}:{port}"
     console.print(
         f"sandbox on [bold]{base}[/]: QuickBooks /v3/company/<realm>/..., Xero /api.xro/2.0/..., "
@@ -53,3 +55,11 @@ def sandbox(
         serve_forever(port, settings, seeds, state, host=host)
     except (OSError, SeedError, ValueError) as exc:
         fail(f"the sandbox could not start: {exc}")
+
+
+def _free_port(host: str) -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])

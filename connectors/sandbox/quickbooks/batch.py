@@ -45,9 +45,7 @@ def _run_item(books: QboBooks, item: dict[str, Any], written: list[tuple[str, st
         raise qf.request_not_json("a batch item needs exactly one entity object (or a Query)")
     spec = SPECS[names[0]]
     data = item[spec.name]
-    options = WriteOptions(
-        allow_duplicate_doc_number="allowduplicatedocnum" in str(item.get("optionsData", ""))
-    )
+    options = WriteOptions(allow_duplicate_doc_number="allowduplicatedocnum" in str(item.get("optionsData", "")))
     if operation == "create":
         doc = books.create(spec, data, options)
     elif operation == "update":

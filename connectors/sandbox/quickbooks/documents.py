@@ -1,33 +1,30 @@
 """QBO entity operations on one company: create, read, full and sparse update, delete, void.
 
-The order of checks follows what Intuit reports first: unsupported properties (2010), required fields
-(2020), string lengths (2050), references (2500, including inactive ones), closed books (6210),
-duplicate document numbers (6140) and names (6240), then stale SyncToken (5010) on updates. Amounts
-stay Decimal; totals are exact sums of the lines.
+A write is cleaned against the XSD (2010), checked (``validation.py``; on updates the SyncToken first,
+5010), completed with what Intuit fills in (ids, SyncToken, MetaData, line numbers, totals, balances,
+reference names), stored, and followed by the balances it moves (``balances.py``). Amounts stay
+Decimal; totals are exact sums of the lines.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from connectors.sandbox import wire
 from connectors.sandbox.quickbooks import faults as qf
+from connectors.sandbox.quickbooks.balances import after_write
 from connectors.sandbox.quickbooks.entities import (
-    LINE_DETAIL_REFERENCES,
-    STRING_LIMITS,
-    TOP_REFERENCES,
     EntitySpec,
 )
 from connectors.sandbox.quickbooks.schema import clean_entity
 from connectors.sandbox.quickbooks.times import company_today, company_zone, entity_time
+from connectors.sandbox.quickbooks.validation import QboChecks
 from connectors.sandbox.store import Company, Document
 
 SERVER_FIELDS = ("Id", "SyncToken", "MetaData", "domain", "sparse", "status")
-MAGIC_TAX_CODES = ("TAX", "NON")
 CURRENCY_NAMES = {
     "USD": "United States Dollar",
     "CAD": "Canadian Dollar",
@@ -55,7 +52,6 @@ CLASSIFICATIONS = {
     "Income": "Revenue",
     "Other Income": "Revenue",
 }
-PAY_TYPES = ("Check", "CreditCard")
 
 
 @dataclass(frozen=True)
@@ -70,6 +66,7 @@ class QboBooks:
     def __init__(self, company: Company) -> None:
         self.company = company
         self.zone = company_zone(company.preferences.get("timezone"))
+        self.checks = QboChecks(company, self.today)
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -98,7 +95,7 @@ class QboBooks:
         for name in SERVER_FIELDS:
             body.pop(name, None)
         self._complete_names(spec, body)
-        self._validate(spec, body, existing=None, options=options)
+        self.checks.validate(spec, body, existing=None, options=options)
         doc_id = self.company.next_id(spec.sequence)
         now = self.now_text()
         body = {
@@ -111,7 +108,7 @@ class QboBooks:
         }
         self._derive(spec, body, existing=None)
         doc = self.company.put(spec.name, doc_id, _ordered(body), origin=options.origin)
-        self._after_write(spec, doc.body, previous=None)
+        after_write(self.company, spec, doc.body, previous=None)
         return doc
 
     def seed(self, spec: EntitySpec, data: Any) -> Document:
@@ -121,7 +118,7 @@ class QboBooks:
         for name in SERVER_FIELDS:
             body.pop(name, None)
         self._complete_names(spec, body)
-        self._validate(spec, body, existing=None, options=WriteOptions(origin="seed"))
+        self.checks.validate(spec, body, existing=None, options=WriteOptions(origin="seed"))
         created = self.now_text()
         body = {
             **body,
@@ -134,7 +131,7 @@ class QboBooks:
         self._derive(spec, body, existing=None)
         doc = self.company.put(spec.name, doc_id, _ordered(body), origin="seed")
         self.company.bump_sequence(spec.sequence, doc_id)
-        self._after_write(spec, doc.body, previous=None)
+        after_write(self.company, spec, doc.body, previous=None)
         return doc
 
     # -- update ----------------------------------------------------------------------------------
@@ -169,8 +166,8 @@ class QboBooks:
         else:
             merged = body
         self._complete_names(spec, merged)
-        self._check_closed_books(spec, existing)
-        self._validate(spec, merged, existing=existing, options=options)
+        self.checks.check_closed_books(spec, existing)
+        self.checks.validate(spec, merged, existing=existing, options=options)
         merged = {
             **merged,
             "Id": existing["Id"],
@@ -184,7 +181,7 @@ class QboBooks:
         }
         self._derive(spec, merged, existing=existing)
         doc = self.company.put(spec.name, existing["Id"], _ordered(merged))
-        self._after_write(spec, doc.body, previous=existing)
+        after_write(self.company, spec, doc.body, previous=existing)
         return doc
 
     # -- delete and void -------------------------------------------------------------------------
@@ -193,16 +190,16 @@ class QboBooks:
         if not spec.deletable:
             raise qf.unsupported_operation("Delete")
         existing = self._target(spec, data, force)
-        self._check_closed_books(spec, existing)
+        self.checks.check_closed_books(spec, existing)
         self.company.mark_deleted(spec.name, existing["Id"])
-        self._after_write(spec, None, previous=existing)
+        after_write(self.company, spec, None, previous=existing)
         return {"domain": "QBO", "status": "Deleted", "Id": existing["Id"]}
 
     def void(self, spec: EntitySpec, data: Any, force: bool = False) -> Document:
         if not spec.voidable and not force:
             raise qf.unsupported_operation("Void")
         existing = self._target(spec, data, force)
-        self._check_closed_books(spec, existing)
+        self.checks.check_closed_books(spec, existing)
         voided = copy.deepcopy(existing)
         for line in voided.get("Line", []):
             if "Amount" in line:
@@ -216,7 +213,7 @@ class QboBooks:
         voided["SyncToken"] = str(int(existing["SyncToken"]) + 1)
         voided["MetaData"] = {**existing["MetaData"], "LastUpdatedTime": self.now_text()}
         doc = self.company.put(spec.name, existing["Id"], voided)
-        self._after_write(spec, doc.body, previous=existing)
+        after_write(self.company, spec, doc.body, previous=existing)
         return doc
 
     def _target(self, spec: EntitySpec, data: Any, force: bool) -> dict[str, Any]:
@@ -250,158 +247,6 @@ class QboBooks:
             name = person or body.get("CompanyName")
             if name:
                 body["DisplayName"] = name
-
-    def _validate(
-        self, spec: EntitySpec, body: dict[str, Any], existing: dict[str, Any] | None, options: WriteOptions
-    ) -> None:
-        for name in spec.required:
-            if body.get(name) in (None, "", {}):
-                raise qf.required(name)
-        if spec.name == "Account" and not (body.get("AccountType") or body.get("AccountSubType")):
-            raise qf.required("AccountType")
-        if spec.name == "BillPayment":
-            self._check_pay_type(body)
-        for name, limit in STRING_LIMITS.items():
-            value = body.get(name)
-            if isinstance(value, str) and len(value) > limit:
-                raise qf.string_too_long(name, limit, len(value))
-        if spec.needs_lines:
-            lines = [ln for ln in body.get("Line", []) if ln.get("DetailType") != "SubTotalLineDetail"]
-            if not lines:
-                raise qf.required("Line")
-            for line in lines:
-                self._check_line(spec, line)
-        self._check_top_references(body)
-        self._check_currency(body)
-        if spec.kind == "txn":
-            self._check_closed_books(spec, body)
-            self._check_doc_number(spec, body, existing, options)
-        if spec.unique_name:
-            self._check_unique_name(spec, body, existing)
-
-    def _check_pay_type(self, body: dict[str, Any]) -> None:
-        pay_type = body.get("PayType")
-        if pay_type not in PAY_TYPES:
-            raise qf.invalid_enum("PayType", str(pay_type))
-        if pay_type == "Check" and not (body.get("CheckPayment") or {}).get("BankAccountRef"):
-            raise qf.required("CheckPayment.BankAccountRef")
-        if pay_type == "CreditCard" and not (body.get("CreditCardPayment") or {}).get("CCAccountRef"):
-            raise qf.required("CreditCardPayment.CCAccountRef")
-        bank = (body.get("CheckPayment") or {}).get("BankAccountRef") or (
-            body.get("CreditCardPayment") or {}
-        ).get("CCAccountRef")
-        self._reference(
-            "Account",
-            bank,
-            "CheckPayment.BankAccountRef" if pay_type == "Check" else "CreditCardPayment.CCAccountRef",
-        )
-
-    def _check_line(self, spec: EntitySpec, line: dict[str, Any]) -> None:
-        detail_type = line.get("DetailType")
-        if spec.name in ("BillPayment",):
-            if "Amount" not in line:
-                raise qf.required("Line.Amount")
-            linked = line.get("LinkedTxn") or []
-            if not linked:
-                raise qf.required("Line.LinkedTxn")
-            for link in linked:
-                self._check_linked_bill(link, line["Amount"])
-            return
-        if not detail_type:
-            raise qf.required("Line.DetailType")
-        if detail_type not in spec.line_details:
-            raise qf.invalid_enum("Line.DetailType", str(detail_type))
-        if detail_type == "DescriptionOnly":
-            return
-        if "Amount" not in line:
-            raise qf.required("Line.Amount")
-        detail = line.get(detail_type) or line.get("DescriptionLineDetail")
-        if detail_type == "AccountBasedExpenseLineDetail":
-            if not detail or not detail.get("AccountRef"):
-                raise qf.required("Line.AccountBasedExpenseLineDetail.AccountRef")
-        elif detail_type == "ItemBasedExpenseLineDetail":
-            if not detail or not detail.get("ItemRef"):
-                raise qf.required("Line.ItemBasedExpenseLineDetail.ItemRef")
-        elif detail_type == "SalesItemLineDetail":
-            detail = line.setdefault("SalesItemLineDetail", {})
-            detail.setdefault("ItemRef", {"value": "1"})
-        elif detail_type == "DepositLineDetail":
-            if not (detail or {}).get("AccountRef") and not line.get("LinkedTxn"):
-                raise qf.required("Line.DepositLineDetail.AccountRef")
-            entity = (detail or {}).get("Entity")
-            if entity:
-                target = "Customer" if entity.get("type") == "Customer" else "Vendor"
-                self._reference(target, entity, "Line.DepositLineDetail.Entity")
-        for ref_name, target in LINE_DETAIL_REFERENCES.items():
-            if detail and detail.get(ref_name):
-                self._reference(target, detail[ref_name], f"Line.{detail_type}.{ref_name}")
-
-    def _check_linked_bill(self, link: dict[str, Any], amount: Decimal) -> None:
-        txn_type = link.get("TxnType")
-        if txn_type not in ("Bill", "VendorCredit"):
-            raise qf.invalid_enum("Line.LinkedTxn.TxnType", str(txn_type))
-        doc = self.company.get(str(txn_type), str(link.get("TxnId")))
-        if doc is None:
-            raise qf.invalid_reference("Line.LinkedTxn.TxnId")
-
-    def _check_top_references(self, body: dict[str, Any]) -> None:
-        for ref_name, target in TOP_REFERENCES.items():
-            if body.get(ref_name):
-                self._reference(target, body[ref_name], ref_name)
-
-    def _reference(self, target: str, ref: Any, element: str) -> None:
-        value = str((ref or {}).get("value", "")) if isinstance(ref, dict) else str(ref or "")
-        if not value:
-            raise qf.invalid_reference(element)
-        if target == "TaxCode" and value in MAGIC_TAX_CODES:
-            return
-        doc = self.company.get(target, value)
-        if doc is None:
-            raise qf.invalid_reference(element)
-        if doc.body.get("Active") is False:
-            raise qf.inactive_reference(element)
-
-    def _check_currency(self, body: dict[str, Any]) -> None:
-        currency = (body.get("CurrencyRef") or {}).get("value")
-        if currency and currency != self.home_currency and not self.company.preferences.get("multicurrency"):
-            raise qf.business_rule(
-                "Multi-currency is not enabled for this company. Transactions must be in "
-                f"the home currency {self.home_currency}."
-            )
-
-    def _check_closed_books(self, spec: EntitySpec, body: dict[str, Any]) -> None:
-        closed = self.company.preferences.get("books_closed_date")
-        if spec.kind != "txn" or not closed:
-            return
-        txn_date = body.get("TxnDate") or self.today()
-        if str(txn_date) <= str(closed):
-            raise qf.books_closed(str(closed))
-
-    def _check_doc_number(
-        self, spec: EntitySpec, body: dict[str, Any], existing: dict[str, Any] | None, options: WriteOptions
-    ) -> None:
-        number = body.get("DocNumber")
-        if not number or options.allow_duplicate_doc_number:
-            return
-        if not self.company.preferences.get("enforce_unique_doc_number", True):
-            return
-        for doc in self.company.live(spec.name):
-            if doc.body.get("DocNumber") == number and (existing is None or doc.id != existing["Id"]):
-                raise qf.duplicate_doc_number(str(number), spec.name, doc.id)
-
-    def _check_unique_name(
-        self, spec: EntitySpec, body: dict[str, Any], existing: dict[str, Any] | None
-    ) -> None:
-        assert spec.unique_name is not None
-        name = body.get(spec.unique_name)
-        if not name:
-            return
-        peers: Iterable[str] = ("Vendor", "Customer") if spec.name in ("Vendor", "Customer") else (spec.name,)
-        for entity in peers:
-            for doc in self.company.live(entity):
-                same = existing is not None and entity == spec.name and doc.id == existing["Id"]
-                if not same and str(doc.body.get(spec.unique_name, "")).lower() == str(name).lower():
-                    raise qf.duplicate_name()
 
     # -- derived fields --------------------------------------------------------------------------
 
@@ -482,11 +327,7 @@ class QboBooks:
             line.setdefault("LinkedTxn", [])
         if spec.sub_total_line:
             sub_total = sum(
-                (
-                    wire.to_decimal(ln.get("Amount", 0))
-                    for ln in lines
-                    if ln.get("DetailType") == "SalesItemLineDetail"
-                ),
+                (wire.to_decimal(ln.get("Amount", 0)) for ln in lines if ln.get("DetailType") == "SalesItemLineDetail"),
                 Decimal("0"),
             )
             lines.append({"Amount": sub_total, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}})
@@ -526,61 +367,14 @@ class QboBooks:
         for entity in targets or ():
             doc = self.company.get(entity, value)
             if doc is not None:
-                return str(
-                    doc.body.get("FullyQualifiedName") or doc.body.get("DisplayName") or doc.body.get("Name")
-                )
+                return str(doc.body.get("FullyQualifiedName") or doc.body.get("DisplayName") or doc.body.get("Name"))
         return None
 
     # -- consequences of a write -----------------------------------------------------------------
-
-    def _after_write(
-        self, spec: EntitySpec, body: dict[str, Any] | None, previous: dict[str, Any] | None
-    ) -> None:
-        if spec.name == "BillPayment":
-            self.recompute_bill_balances()
-        if spec.name in ("Bill", "VendorCredit", "BillPayment"):
-            self.recompute_party_balances("Vendor", "VendorRef", ("Bill",), ("VendorCredit",))
-        if spec.name in ("Invoice", "CreditMemo"):
-            self.recompute_party_balances("Customer", "CustomerRef", ("Invoice",), ("CreditMemo",))
-
-    def recompute_bill_balances(self) -> None:
-        """Bill and vendor-credit balances = total minus what live bill payments applied to them."""
-        applied: dict[tuple[str, str], Decimal] = {}
-        for payment in self.company.live("BillPayment"):
-            for line in payment.body.get("Line", []):
-                for link in line.get("LinkedTxn", []):
-                    key = (str(link.get("TxnType")), str(link.get("TxnId")))
-                    applied[key] = applied.get(key, Decimal("0")) + wire.to_decimal(line.get("Amount", 0))
-        for entity in ("Bill", "VendorCredit"):
-            for doc in self.company.live(entity):
-                balance = wire.to_decimal(doc.body.get("TotalAmt", 0)) - applied.get(
-                    (entity, doc.id), Decimal("0")
-                )
-                if doc.body.get("Balance") != balance:
-                    doc.body["Balance"] = balance
-                    doc.updated = self.company.clock.now()
-
-    def recompute_party_balances(
-        self, party: str, ref: str, owed: tuple[str, ...], credits: tuple[str, ...]
-    ) -> None:
-        balances: dict[str, Decimal] = {}
-        for entity, sign in [(e, 1) for e in owed] + [(e, -1) for e in credits]:
-            for doc in self.company.live(entity):
-                party_id = str((doc.body.get(ref) or {}).get("value", ""))
-                balances[party_id] = balances.get(party_id, Decimal("0")) + sign * wire.to_decimal(
-                    doc.body.get("Balance", 0)
-                )
-        for doc in self.company.live(party):
-            value = balances.get(doc.id, Decimal("0"))
-            if doc.body.get("Balance") != value:
-                doc.body["Balance"] = value
 
 
 def _ordered(body: dict[str, Any]) -> dict[str, Any]:
     """Intuit lists the entity's own fields first and the server fields after; keep that order."""
     head = {k: v for k, v in body.items() if k not in SERVER_FIELDS}
-    tail: dict[str, Any] = {
-        k: body[k] for k in ("domain", "sparse", "Id", "SyncToken", "MetaData") if k in body
-    }
+    tail: dict[str, Any] = {k: body[k] for k in ("domain", "sparse", "Id", "SyncToken", "MetaData") if k in body}
     return {**head, **tail}
-

@@ -45,9 +45,7 @@ class QboError:
 class QboFault(Exception):
     """Raised by entity logic; turned into a Fault body by the routes (and per item in /batch)."""
 
-    def __init__(
-        self, errors: list[QboError], fault_type: str = "ValidationFault", status: int = 400
-    ) -> None:
+    def __init__(self, errors: list[QboError], fault_type: str = "ValidationFault", status: int = 400) -> None:
         super().__init__("; ".join(e.detail for e in errors))
         self.errors = errors
         self.fault_type = fault_type
@@ -82,9 +80,7 @@ def invalid_reference(element: str) -> QboFault:
 
 
 def inactive_reference(element: str) -> QboFault:
-    return QboFault(
-        [QboError("2500", "Invalid Reference Id", f"Invalid Reference Id : {INACTIVE_DETAIL}", element)]
-    )
+    return QboFault([QboError("2500", "Invalid Reference Id", f"Invalid Reference Id : {INACTIVE_DETAIL}", element)])
 
 
 def string_too_long(element: str, maximum: int, supplied: int) -> QboFault:
@@ -234,9 +230,7 @@ def batch_too_large(count: int) -> QboFault:
 def system_failure(status: int, time_text: str) -> Reply:
     """An injected or internal server error in Intuit's SystemFault shape."""
     message = (
-        "Service Unavailable"
-        if status == 503
-        else "An application error has occurred while processing your request"
+        "Service Unavailable" if status == 503 else "An application error has occurred while processing your request"
     )
     fault = QboFault(
         [QboError("10000", message, f"System Failure Error: An unexpected error occurred (HTTP {status})")],

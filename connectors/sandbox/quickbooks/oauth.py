@@ -67,21 +67,15 @@ async def authorize(request: Request) -> Response:
     if not redirect_allowed(client, redirect_uri):
         return PlainTextResponse("redirect_uri is not registered for this app", status_code=400)
     if params.get("response_type") != "code":
-        return redirect_with(
-            redirect_uri, {"error": "unsupported_response_type", "state": params.get("state", "")}
-        )
+        return redirect_with(redirect_uri, {"error": "unsupported_response_type", "state": params.get("state", "")})
     wanted = params.get("realm_id") or params.get("realmId")
     companies = [c for c in state.companies.values() if c.provider == PROVIDER]
     company = state.find(wanted) if wanted else (companies[0] if companies else None)
     if company is None or company.provider != PROVIDER:
         return redirect_with(redirect_uri, {"error": "access_denied", "state": params.get("state", "")})
-    code = state.tokens.new_code(
-        client.client_id, PROVIDER, redirect_uri, [company.key], params.get("scope", "")
-    )
+    code = state.tokens.new_code(client.client_id, PROVIDER, redirect_uri, [company.key], params.get("scope", ""))
     log_oauth(state, request, 302, "ok", client.client_id)
-    return redirect_with(
-        redirect_uri, {"code": code, "state": params.get("state", ""), "realmId": company.key}
-    )
+    return redirect_with(redirect_uri, {"code": code, "state": params.get("state", ""), "realmId": company.key})
 
 
 def token_body(pair: TokenPair) -> dict[str, object]:
@@ -104,9 +98,7 @@ async def token(request: Request) -> Response:
     grant_type = data.get("grant_type", "")
     try:
         if grant_type == "authorization_code":
-            pair = state.tokens.exchange_code(
-                client.client_id, data.get("code", ""), data.get("redirect_uri", "")
-            )
+            pair = state.tokens.exchange_code(client.client_id, data.get("code", ""), data.get("redirect_uri", ""))
         elif grant_type == "refresh_token":
             pair = state.tokens.refresh_grant(client.client_id, data.get("refresh_token", ""))
         else:

@@ -110,8 +110,10 @@ def tokenize(text: str) -> list[Token]:
             tokens.append(Token("punct", ch, column))
             i += 1
         else:
-            message = (f"Invalid content. Lexical error at line 1, column {column}.  "
-                       f'Encountered: "{ch}" ({ord(ch)}), after : ""')
+            message = (
+                f"Invalid content. Lexical error at line 1, column {column}.  "
+                f'Encountered: "{ch}" ({ord(ch)}), after : ""'
+            )
             tokens.append(Token("error", message, column))
             return tokens
     tokens.append(Token("eof", "", len(text) + 1))

@@ -76,17 +76,13 @@ class QuickBooksRules:
                 return value
         return None
 
-    def replay_conflict(
-        self, stored: StoredReply, request_fingerprint: str, state: SandboxState
-    ) -> Reply | None:
+    def replay_conflict(self, stored: StoredReply, request_fingerprint: str, state: SandboxState) -> Reply | None:
         return None  # Intuit returns the first response whatever the repeat says
 
     def uses_app_limit(self) -> bool:
         return False
 
-    def decorate(
-        self, reply: Reply, company: Company | None, token: AccessToken | None, state: SandboxState
-    ) -> None:
+    def decorate(self, reply: Reply, company: Company | None, token: AccessToken | None, state: SandboxState) -> None:
         reply.headers.setdefault("intuit_tid", state.ids.code(32).lower())
 
 
@@ -171,9 +167,7 @@ def query_handler(ctx: ApiContext) -> Reply:
         if text is None and ctx.method == "POST":
             text = ctx.body.decode("utf-8", errors="replace")
         result = run_query(books, text or "")
-        return Reply.json(
-            200, {"QueryResponse": result, "time": envelope_time(books.company.clock.now(), books.zone)}
-        )
+        return Reply.json(200, {"QueryResponse": result, "time": envelope_time(books.company.clock.now(), books.zone)})
 
     return _guard(books, work)
 
@@ -183,9 +177,7 @@ def cdc_handler(ctx: ApiContext) -> Reply:
 
     def work() -> Reply:
         result = change_data_capture(books, ctx.param("entities"), ctx.param("changedSince"))
-        return Reply.json(
-            200, {"CDCResponse": result, "time": envelope_time(books.company.clock.now(), books.zone)}
-        )
+        return Reply.json(200, {"CDCResponse": result, "time": envelope_time(books.company.clock.now(), books.zone)})
 
     return _guard(books, work)
 

@@ -50,9 +50,7 @@ def clean_entity(type_name: str, data: Any) -> tuple[dict[str, Any], list[Schema
     return cleaned, problems
 
 
-def _clean_complex(
-    type_name: str, data: dict[str, Any], path: str, problems: list[SchemaProblem]
-) -> dict[str, Any]:
+def _clean_complex(type_name: str, data: dict[str, Any], path: str, problems: list[SchemaProblem]) -> dict[str, Any]:
     entry = schema_table().get(type_name)
     if entry is None:  # a type outside the table (IntuitAnyType extensions): kept as given
         return data

@@ -50,13 +50,7 @@ def _comparable(value: Any, literal: Any, path: str, books: QboBooks) -> tuple[A
             return wire.to_decimal(value), literal
         except wire.WireError:
             return None
-    if (
-        isinstance(value, str)
-        and isinstance(literal, str)
-        and value.isdigit()
-        and literal.isdigit()
-        and path == "Id"
-    ):
+    if isinstance(value, str) and isinstance(literal, str) and value.isdigit() and literal.isdigit() and path == "Id":
         return int(value), int(literal)
     if isinstance(value, Decimal | int) and isinstance(literal, str):
         try:
@@ -122,9 +116,7 @@ def run_query(books: QboBooks, text: str) -> dict[str, Any]:
     if query.uses_or:
         raise qf.query_validation_error("OR operator is not supported in the where clause")
     if query.max_results > MAX_RESULTS:
-        raise qf.query_validation_error(
-            f"MaxResults value {query.max_results} exceeds the maximum of {MAX_RESULTS}"
-        )
+        raise qf.query_validation_error(f"MaxResults value {query.max_results} exceeds the maximum of {MAX_RESULTS}")
     if query.start < 1:
         raise qf.query_validation_error("StartPosition must be 1 or more")
     queryable = SPECS[entity].queryable if entity in SPECS else FACT_QUERYABLE
@@ -175,9 +167,7 @@ def _project(body: dict[str, Any], fields: list[str]) -> dict[str, Any]:
     return out
 
 
-def change_data_capture(
-    books: QboBooks, entities_param: str | None, changed_since: str | None
-) -> list[dict[str, Any]]:
+def change_data_capture(books: QboBooks, entities_param: str | None, changed_since: str | None) -> list[dict[str, Any]]:
     """The ``CDCResponse`` list: one QueryResponse entry per requested entity, deletions included."""
     if not entities_param:
         raise qf.required("entities")
@@ -209,11 +199,7 @@ def change_data_capture(
         name = canonical_entity(raw.strip())
         if name is None or name not in SPECS:
             raise qf.QboFault(
-                [
-                    qf.QboError(
-                        "2030", "Invalid ID", f"Entity {raw.strip()} is not supported for CDC", "entities"
-                    )
-                ]
+                [qf.QboError("2030", "Invalid ID", f"Entity {raw.strip()} is not supported for CDC", "entities")]
             )
         names.append(name)
     responses: list[dict[str, Any]] = []

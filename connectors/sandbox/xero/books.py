@@ -143,11 +143,27 @@ class NotFound(LookupError):
     pass
 
 
-MONEY_FIELDS = frozenset({
-    "Amount", "UnitAmount", "Quantity", "LineAmount", "TaxAmount", "Total", "SubTotal", "TotalTax",
-    "CurrencyRate", "BankAmount", "AppliedAmount", "RemainingCredit", "AmountDue", "AmountPaid", "AmountCredited",
-    "DiscountRate", "DiscountAmount",
-})
+MONEY_FIELDS = frozenset(
+    {
+        "Amount",
+        "UnitAmount",
+        "Quantity",
+        "LineAmount",
+        "TaxAmount",
+        "Total",
+        "SubTotal",
+        "TotalTax",
+        "CurrencyRate",
+        "BankAmount",
+        "AppliedAmount",
+        "RemainingCredit",
+        "AmountDue",
+        "AmountPaid",
+        "AmountCredited",
+        "DiscountRate",
+        "DiscountAmount",
+    }
+)
 
 
 def echo(value: Any) -> Any:
@@ -214,9 +230,7 @@ class XeroBooks:
     def docs(self, entity: str) -> list[Document]:
         return self.company.live(entity)
 
-    def find(
-        self, entity: str, id_field: str, value: str, number_field: str | None = None
-    ) -> Document | None:
+    def find(self, entity: str, id_field: str, value: str, number_field: str | None = None) -> Document | None:
         """By id (any case) or, where the type has one, by document number."""
         direct = self.company.get(entity, value) or self.company.get(entity, value.lower())
         if direct is not None:
@@ -242,9 +256,7 @@ class XeroBooks:
 
     def contact_by_name(self, name: str) -> Document | None:
         wanted = name.strip().lower()
-        return next(
-            (d for d in self.docs("Contact") if str(d.body.get("Name", "")).strip().lower() == wanted), None
-        )
+        return next((d for d in self.docs("Contact") if str(d.body.get("Name", "")).strip().lower() == wanted), None)
 
     def lock_problem(self, day: date) -> str | None:
         """The lock-date message for a document dated ``day``, or None when it is after both lock dates."""
@@ -252,8 +264,10 @@ class XeroBooks:
         end_of_year = parse_date(prefs.get("end_of_year_lock_date"))
         period = parse_date(prefs.get("period_lock_date"))
         if end_of_year is not None and day <= end_of_year:
-            return ("The document date cannot be before the end of year lock date, currently set at "
-                    f"{lock_date_text(end_of_year)}")
+            return (
+                "The document date cannot be before the end of year lock date, currently set at "
+                f"{lock_date_text(end_of_year)}"
+            )
         if period is not None and day <= period:
             return f"The document date cannot be before the period lock date, currently set at {lock_date_text(period)}"
         return None
@@ -279,9 +293,7 @@ class XeroBooks:
             docs = [d for d in docs if d.body.get("Status") != "ARCHIVED"]
         if if_modified_since is not None:
             docs = [
-                d
-                for d in docs
-                if (parse_ms(str(d.body.get("UpdatedDateUTC", ""))) or d.updated) > if_modified_since
+                d for d in docs if (parse_ms(str(d.body.get("UpdatedDateUTC", ""))) or d.updated) > if_modified_since
             ]
         items = [d.body for d in sorted(docs, key=lambda d: d.created)]  # stable: insertion order on ties
         ids = query.get("ids")

@@ -14,9 +14,7 @@ from typing import Any
 from connectors.sandbox.store import Document
 from connectors.sandbox.xero.books import ZERO_ID, XeroBooks, echo
 
-ARCHIVED_MESSAGE = (
-    "The contact '{name}' has been archived. Archived contacts cannot be used on new transactions."
-)
+ARCHIVED_MESSAGE = "The contact '{name}' has been archived. Archived contacts cannot be used on new transactions."
 
 
 def resolve_contact(books: XeroBooks, raw: Any, errors: list[str]) -> Callable[[], Document] | None:
@@ -79,9 +77,7 @@ def _store_contact(books: XeroBooks, raw: dict[str, Any]) -> Document:
     return books.company.put("Contact", contact_id, body)
 
 
-def save_contact(
-    books: XeroBooks, raw: Any, allow_update: bool
-) -> tuple[dict[str, Any], list[str], str | None]:
+def save_contact(books: XeroBooks, raw: Any, allow_update: bool) -> tuple[dict[str, Any], list[str], str | None]:
     """(body, errors, stored id) for one contact of a PUT/POST /Contacts."""
     if not isinstance(raw, dict):
         return (

@@ -47,9 +47,7 @@ def post_data_invalid(message: str) -> Reply:
     return Reply.json(400, {"ErrorNumber": 14, "Type": "PostDataInvalidException", "Message": message})
 
 
-def problem(
-    status: int, title: str, detail: str, instance: str, headers: dict[str, str] | None = None
-) -> Reply:
+def problem(status: int, title: str, detail: str, instance: str, headers: dict[str, str] | None = None) -> Reply:
     body: dict[str, Any] = {
         "Type": None,
         "Title": title,

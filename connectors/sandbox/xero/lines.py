@@ -120,9 +120,7 @@ def _rate(books: XeroBooks, tax_type: str, errors: list[str]) -> Decimal:
         return Decimal("0")
     rate = books.tax_rate(tax_type)
     if rate is None or rate.body.get("Status") != "ACTIVE":
-        errors.append(
-            f"The TaxType code '{tax_type}' does not exist or cannot be used with this type of transaction."
-        )
+        errors.append(f"The TaxType code '{tax_type}' does not exist or cannot be used with this type of transaction.")
         return Decimal("0")
     return wire.to_decimal(rate.body.get("EffectiveRate", 0))
 
@@ -158,9 +156,7 @@ def _tracking(books: XeroBooks, raw: Any, errors: list[str]) -> list[dict[str, A
                 None,
             )
         if category is None or chosen is None:
-            errors.append(
-                f"The Tracking Category '{name}' with option '{option}' could not be found or is not active."
-            )
+            errors.append(f"The Tracking Category '{name}' with option '{option}' could not be found or is not active.")
             continue
         out.append(
             {

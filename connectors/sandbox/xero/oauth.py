@@ -58,9 +58,7 @@ async def authorize(request: Request) -> Response:
     if not redirect_allowed(client, redirect_uri):
         return PlainTextResponse("invalid redirect_uri", status_code=400)
     if params.get("response_type") != "code":
-        return redirect_with(
-            redirect_uri, {"error": "unsupported_response_type", "state": params.get("state", "")}
-        )
+        return redirect_with(redirect_uri, {"error": "unsupported_response_type", "state": params.get("state", "")})
     wanted = [t for t in params.get("tenant_ids", "").split(",") if t]
     companies = [c for c in state.companies.values() if c.provider == PROVIDER]
     if wanted:
@@ -106,9 +104,7 @@ async def token(request: Request) -> Response:
     grant_type = data.get("grant_type", "")
     try:
         if grant_type == "authorization_code":
-            pair = state.tokens.exchange_code(
-                client.client_id, data.get("code", ""), data.get("redirect_uri", "")
-            )
+            pair = state.tokens.exchange_code(client.client_id, data.get("code", ""), data.get("redirect_uri", ""))
         elif grant_type == "refresh_token":
             pair = state.tokens.refresh_grant(client.client_id, data.get("refresh_token", ""))
         else:

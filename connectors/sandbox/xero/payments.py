@@ -64,9 +64,7 @@ def create_payment(books: XeroBooks, raw: Any) -> ItemResult:
     elif account.body.get("Status") != "ACTIVE":
         errors.append(f"Account code '{account.body.get('Code')}' has been archived, or has been deleted.")
     elif account.body.get("Type") != "BANK" and not account.body.get("EnablePaymentsToAccount"):
-        errors.append(
-            f"Account code '{account.body.get('Code')}' is not a bank account and does not allow payments."
-        )
+        errors.append(f"Account code '{account.body.get('Code')}' is not a bank account and does not allow payments.")
     try:
         pay_amount = wire.to_decimal(raw.get("Amount"))
     except wire.WireError:

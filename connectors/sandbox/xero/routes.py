@@ -90,25 +90,20 @@ class XeroRules:
             return None
         return request.headers.get("idempotency-key") or None
 
-    def replay_conflict(
-        self, stored: StoredReply, request_fingerprint: str, state: SandboxState
-    ) -> Reply | None:
+    def replay_conflict(self, stored: StoredReply, request_fingerprint: str, state: SandboxState) -> Reply | None:
         if stored.fingerprint == request_fingerprint:
             return None
         return xf.problem(
             400,
             "Bad Request",
-            "The Idempotency-Key has already been used for a different request. "
-            "Use a new key for a new request.",
+            "The Idempotency-Key has already been used for a different request. Use a new key for a new request.",
             state.ids.uuid(),
         )
 
     def uses_app_limit(self) -> bool:
         return True
 
-    def decorate(
-        self, reply: Reply, company: Company | None, token: AccessToken | None, state: SandboxState
-    ) -> None:
+    def decorate(self, reply: Reply, company: Company | None, token: AccessToken | None, state: SandboxState) -> None:
         if company is None or token is None:
             return
         now = state.clock.now()
@@ -221,8 +216,7 @@ def document_write_handler(collection: str, doc_id: str | None) -> Handler:
             if doc_id is not None and isinstance(item, dict):
                 item = {
                     **item,
-                    kind.id_field: item.get(kind.id_field)
-                    or _resolve_id(books, kind.entity, kind.id_field, doc_id),
+                    kind.id_field: item.get(kind.id_field) or _resolve_id(books, kind.entity, kind.id_field, doc_id),
                 }
             return save_document(books, kind, item, allow_update)
 

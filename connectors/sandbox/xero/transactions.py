@@ -81,9 +81,7 @@ def save_document(books: XeroBooks, kind: Kind, raw: Any, allow_update: bool) ->
     return create_document(books, kind, raw)
 
 
-def create_document(
-    books: XeroBooks, kind: Kind, raw: dict[str, Any], doc_id: str | None = None
-) -> ItemResult:
+def create_document(books: XeroBooks, kind: Kind, raw: dict[str, Any], doc_id: str | None = None) -> ItemResult:
     """Create one document; ``doc_id`` fixes the id (seeds), otherwise one is drawn from the generator."""
     errors: list[str] = []
     doc_type = str(raw.get("Type") or "")
@@ -170,13 +168,9 @@ def update_document(books: XeroBooks, kind: Kind, current: dict[str, Any], raw: 
     errors: list[str] = []
     status = str(current["Status"])
     wanted = str(raw.get("Status") or status).upper()
-    settled = (
-        bool(current.get("Payments")) or bool(current.get("Allocations")) or bool(current.get("CreditNotes"))
-    )
+    settled = bool(current.get("Payments")) or bool(current.get("Allocations")) or bool(current.get("CreditNotes"))
     if status in ("DELETED", "VOIDED"):
-        return _failed(
-            kind, raw, [f"This {kind.label.lower()} has been {status.lower()} and cannot be edited."]
-        )
+        return _failed(kind, raw, [f"This {kind.label.lower()} has been {status.lower()} and cannot be edited."])
     if status == "PAID" and wanted != "PAID":
         return _failed(kind, raw, [f"This {kind.label.lower()} has been paid and cannot be edited."])
     if wanted != status and not _transition_allowed(status, wanted):
@@ -315,9 +309,7 @@ def _mark_party(contact: Any, doc_type: str) -> None:
 
 def _failed(kind: Kind, raw: dict[str, Any], errors: list[str]) -> ItemResult:
     """The item echoed back with Xero's error markers (id zeroed: nothing was stored)."""
-    body = {
-        k: v for k, v in echo(raw).items() if k not in ("ValidationErrors", "HasErrors", "StatusAttributeString")
-    }
+    body = {k: v for k, v in echo(raw).items() if k not in ("ValidationErrors", "HasErrors", "StatusAttributeString")}
     if not UUID_RE.match(str(body.get(kind.id_field, ""))):
         body[kind.id_field] = ZERO_ID
     body["HasErrors"] = True

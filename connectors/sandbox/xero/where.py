@@ -303,9 +303,7 @@ def _call(target: Any, method: str, args: list[Any]) -> Any:
         return text.upper()
     if name in ("startswith", "endswith", "contains") and len(args) == 1:
         arg = str(args[0])
-        return {"startswith": text.startswith, "endswith": text.endswith, "contains": lambda a: a in text}[
-            name
-        ](arg)
+        return {"startswith": text.startswith, "endswith": text.endswith, "contains": lambda a: a in text}[name](arg)
     raise QueryParseError(f"No applicable method '{method}' exists")
 
 
