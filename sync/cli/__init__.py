@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "sync.cli.preview_cmd",
     "sync.cli.sandbox_cmd",
     "sync.cli.connect_cmd",
+    "sync.cli.ops_cmd",
 )
 for _module in COMMAND_MODULES:
     importlib.import_module(_module)
