@@ -221,5 +221,7 @@ def test_contacts_invoices_invoice_payments_and_status_changes(sandbox: SandboxS
     accounts = api.get_accounts(TENANT, where='Type=="BANK"').accounts
     assert [(a.code, a.name) for a in accounts] == [("090", "Business Checking")]
     regions = api.get_tracking_categories(TENANT).tracking_categories[0]
-    assert [o.name for o in regions.options] == ["North", "South", "West"]
-    assert [r.tax_type for r in api.get_tax_rates(TENANT).tax_rates] == ["OUTPUT", "INPUT", "NONE"]
+    assert [o.name for o in regions.options] == ["North", "South", "West", "North America", "UK", "Europe", "Asia",
+                                                 "Rest of world"]
+    assert [r.tax_type for r in api.get_tax_rates(TENANT).tax_rates] == ["OUTPUT", "INPUT", "NONE", "OUTPUT2",
+                                                                          "INPUT2"]
