@@ -98,6 +98,15 @@ def test_credit_notes_refund_payment_and_allocation(sandbox: SandboxServer, xero
     payments = api.get_payments(TENANT, where='PaymentType=="APCREDITPAYMENT"').payments
     assert [p.reference for p in payments] == ["RF-7001 refund"]
 
+    # an allocation is undone with DELETE .../Allocations/{AllocationID}: credit and amount due come back
+    deleted = api.delete_credit_note_allocations(TENANT, supplier.credit_note_id, allocated.allocation_id)
+    assert (deleted.allocation_id, deleted.is_deleted) == (allocated.allocation_id, True)
+    undone = api.get_credit_note(TENANT, supplier.credit_note_id).credit_notes[0]
+    assert (undone.remaining_credit, undone.status, undone.allocations) == (Decimal("150.00"), "AUTHORISED", [])
+    assert api.get_invoice(TENANT, BILL_1042).invoices[0].amount_due == Decimal("1200.00")
+    with pytest.raises(NotFoundException):
+        api.delete_credit_note_allocations(TENANT, supplier.credit_note_id, allocated.allocation_id)
+
 
 def test_paging_and_if_modified_since(sandbox: SandboxServer, xero: XeroClients) -> None:
     api = xero.accounting
