@@ -11,6 +11,7 @@ Xero changes the document (an edit, a payment or allocation applied to it).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -19,19 +20,26 @@ from connectors.protocol import Outstanding, RemoteDocument, RemoteParty, Remote
 from connectors.xero import wire
 
 _CREDIT_STATUS = {"VOIDED": RemoteStatus.VOIDED, "DELETED": RemoteStatus.DELETED}
-_SEPARATOR = "/"
 
 
 def allocation_remote_id(credit_note_id: str, allocation_id: str) -> str:
-    """An allocation lives under its credit note (no endpoint of its own): ``<CreditNoteID>/<AllocationID>``."""
-    return f"{credit_note_id}{_SEPARATOR}{allocation_id}"
+    """An allocation lives under its credit note (Xero has no endpoint for it alone), so its remote id names
+    both: the 32 hex digits of the CreditNoteID, then the 32 of the AllocationID. That is 64 characters, the
+    width of the ledger's ``postings.remote_id``; ``<CreditNoteID>/<AllocationID>`` (73) would not fit."""
+    return uuid.UUID(credit_note_id).hex + uuid.UUID(allocation_id).hex
 
 
 def split_allocation_id(remote_id: str) -> tuple[str, str]:
-    credit_note_id, sep, allocation_id = remote_id.partition(_SEPARATOR)
-    if not sep or not credit_note_id or not allocation_id:
-        raise ValueError(f"an allocation's remote id is <CreditNoteID>/<AllocationID>, not {remote_id!r}")
-    return credit_note_id, allocation_id
+    """(CreditNoteID, AllocationID) of an allocation's remote id (the ``<id>/<id>`` form is read too)."""
+    try:
+        if "/" in remote_id:
+            credit_note_id, allocation_id = remote_id.split("/", 1)
+            return str(uuid.UUID(credit_note_id)), str(uuid.UUID(allocation_id))
+        if len(remote_id) == 64:
+            return str(uuid.UUID(hex=remote_id[:32])), str(uuid.UUID(hex=remote_id[32:]))
+    except ValueError:
+        pass
+    raise ValueError(f"not the remote id of a Xero allocation (CreditNoteID and AllocationID): {remote_id!r}")
 
 
 def _money(value: Any) -> Decimal | None:

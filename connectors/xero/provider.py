@@ -9,8 +9,9 @@ caches; this module holds only facts about the provider, so they are written dow
 * ``Payment`` (a cash refund against a credit note): ``PUT /Payments``, found by ``Reference``.
 * ``Allocation`` (a credit note applied to the original bill/invoice):
   ``PUT /CreditNotes/{CreditNoteID}/Allocations``. Xero has no endpoint to read or find an allocation on
-  its own: it lives inside its credit note, so its remote id here is ``<CreditNoteID>/<AllocationID>``
-  and it is found through the credit note (``find_by_tag("Allocation", CREDIT_LOOKUP, credit_id)``).
+  its own: it lives inside its credit note, so its remote id here names both (the two GUIDs' hex digits,
+  64 characters: see :func:`connectors.xero.documents.allocation_remote_id`) and it is found through the
+  credit note (``find_by_tag("Allocation", CREDIT_LOOKUP, credit_id)``).
 * ``Invoice`` (ACCPAY bills and ACCREC invoices): only read, by ``InvoiceNumber``, for the open balance
   an allocation may use.
 

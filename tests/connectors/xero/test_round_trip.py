@@ -203,3 +203,42 @@ def test_outstanding_and_parties(env: XeroEnv) -> None:
         client.create_party("Contact", {"Name": ""})
     assert bad.value.classification.action is Action.PERMANENT
     assert "contact name must be specified" in bad.value.classification.reason
+
+
+def test_the_change_feed_streams_page_by_page(env: XeroEnv) -> None:
+    """More than one page (Xero's 100): the second page is fetched only when the first is used up, and
+    every document comes once."""
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    planned = plans(env.tenant, [xero_case(f"RF-2026-0020{n:02d}", amount="5.00", lines=None) for n in range(75)]
+                    + [xero_case(f"RF-2026-0021{n:02d}", amount="6.00", lines=None) for n in range(75)])
+    posted = Poster(env.client).post(credits_of(planned))
+    assert all(o.ok for o in posted)
+    start = env.sandbox.admin.last_request_seq()
+
+    feed = env.client.changes(["CreditNote"], since)
+    first = [next(feed) for _ in range(100)]
+    pages = [r["query"] for r in env.sandbox.admin.requests(provider="xero", since=start)]
+    assert len(pages) == 1 and "page=1" in pages[0] and "pageSize=100" in pages[0]
+    rest = list(feed)
+    pages = [r["query"] for r in env.sandbox.admin.requests(provider="xero", since=start)]
+    assert len(pages) == 2 and "page=2" in pages[1]
+    ids = [c.document.remote_id for c in first + rest]
+    assert len(ids) == 150 and set(ids) == {o.created.remote_id for o in posted if o.created}
+
+
+def test_every_write_carries_an_idempotency_key(env: XeroEnv) -> None:
+    planned = plans(env.tenant, [vendor_cash_refund("RF-2026-002201"), vendor_credit_on_bill("RF-2026-002202")])
+    poster = Poster(env.client)
+    poster.post(credits_of(planned))
+    done = poster.post(follow_ups_of(planned))
+    env.client.create_party("Contact", {"Name": "Keyed Contact Ltd"})
+    for outcome in done:
+        assert outcome.created is not None
+        env.client.void(outcome.created.type, outcome.created.remote_id)
+    for created in poster.credit_ids.values():
+        env.client.void("CreditNote", created)
+    keyed = [(r["method"], r["path"].split("/2.0/")[1], r["idempotency_key"]) for r in writes(env.sandbox)]
+    assert [k for k in keyed if k[0] in ("PUT", "POST") and not k[2]] == []
+    assert {k[1].split("/")[0] for k in keyed if k[0] in ("PUT", "POST")} == {"CreditNotes", "Payments", "Contacts"}
+    # DELETE of an allocation takes no key in Xero's API; deleting twice is harmless (404, looked up first)
+    assert [k[0] for k in keyed if not k[2]] == ["DELETE"]
