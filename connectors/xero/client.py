@@ -127,11 +127,12 @@ class XeroClient:
     def get(self, type_: str, remote_id: str) -> RemoteDocument | None:
         kind = XERO.kind(type_)
         if kind is ALLOCATION:
-            credit_note_id, _ = documents.split_allocation_id(remote_id)
+            credit_note_id, allocation_id = documents.split_allocation_id(remote_id)
+            wanted = documents.allocation_remote_id(credit_note_id, allocation_id)
             credit = self._read_one(CREDIT_NOTE, credit_note_id)
             if credit is None:
                 return None
-            return next((a for a in documents.allocations_of(credit) if a.remote_id == remote_id), None)
+            return next((a for a in documents.allocations_of(credit) if a.remote_id == wanted), None)
         body = self._read_one(kind, remote_id)
         return self._reader(kind)(body) if body is not None else None
 
@@ -200,10 +201,11 @@ class XeroClient:
 
     def _delete_allocation(self, remote_id: str) -> RemoteDocument:
         credit_note_id, allocation_id = documents.split_allocation_id(remote_id)
+        wanted = documents.allocation_remote_id(credit_note_id, allocation_id)
         credit = self._read_required(CREDIT_NOTE, credit_note_id)
-        current = next((a for a in documents.allocations_of(credit) if a.remote_id == remote_id), None)
+        current = next((a for a in documents.allocations_of(credit) if a.remote_id == wanted), None)
         if current is None:  # already gone: say so without another call
-            return RemoteDocument("Allocation", remote_id, None, None, None, credit.get("CurrencyCode"), None, None,
+            return RemoteDocument("Allocation", wanted, None, None, None, credit.get("CurrencyCode"), None, None,
                                   None, RemoteStatus.DELETED, None, None, raw={"CreditNoteID": credit_note_id})
         tenant_id = self.tenant_id
         answer = self.session.call(lambda api: api.delete_credit_note_allocations(

@@ -19,8 +19,8 @@ def _client(shared: SharedRuntime) -> XeroClient:
     return XeroClient(tenant, shared.runtime())
 
 
-def refresh_worker(shared: SharedRuntime, barrier: Barrier, results: Queue[dict[str, Any]]) -> None:
-    """Wait for the others, then make one call with the (expired) stored token and report."""
+def listing_worker(shared: SharedRuntime, barrier: Barrier, results: Queue[dict[str, Any]]) -> None:
+    """Wait for the others (or the test), then make one call with the stored token and report."""
     try:
         client = _client(shared)
         barrier.wait(timeout=60)
