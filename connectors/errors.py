@@ -113,6 +113,10 @@ QBO_OAUTH, XERO_OAUTH = "quickbooks-oauth", "xero-oauth"
 SERVER_ERRORS = (500, 502, 504)
 
 RULES: tuple[Rule, ...] = (
+    # --- our own fleet limiter (both providers): nothing was sent -------------------------------
+    Rule("limiter.no_slot", Action.RATE_LIMITED,
+         "no request slot for this {provider_name} company within refundsync's own limits ({message}); "
+         "nothing was sent", code=("limiter",)),
     # --- below HTTP (both providers) -----------------------------------------------------------
     Rule("transport.connect", Action.RETRY, "could not connect to {provider_name}; the request was not sent",
          transport=Transport.CONNECT),
@@ -204,6 +208,15 @@ RULES: tuple[Rule, ...] = (
     Rule("xero.contact_archived", Action.PERMANENT,
          "the contact is archived in Xero ({message}); restore it or map the case to another contact",
          provider=XERO, pattern=r"contact.*archived|archived contact"),
+    Rule("xero.idempotency_key_reused", Action.UNCERTAIN,
+         "Xero already saw a different request with this Idempotency-Key; the earlier one may have created "
+         "the document, so it is looked up before any resend", provider=XERO,
+         pattern=r"Idempotency-Key has already been used"),
+    Rule("xero.void_settled", Action.PERMANENT,
+         "Xero will not void a credit note that is paid or allocated ({message}); void its refund payment or "
+         "delete its allocation first", provider=XERO,
+         pattern=r"cannot be voided because it has payments or allocations|has a payment or credit note "
+                 r"allocated|has been paid and cannot be edited"),
     Rule("xero.duplicate_number", Action.UNCERTAIN,
          "Xero already has a credit note with our number; it is looked up and adopted, never re-sent",
          provider=XERO, pattern=r"must be unique|already exists"),

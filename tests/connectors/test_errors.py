@@ -44,6 +44,9 @@ Parse = Callable[[], ProviderError]
 
 # (label, how the answer is read, expected action, expected rule, words in the operator's reason)
 CASES: list[tuple[str, Parse, Action, str, str]] = [
+    ("fleet limiter has no slot", lambda: ProviderError("xero", None, "limiter",
+                                                        "no request slot for xero:6f1c within 4.0 s", write=False),
+     Action.RATE_LIMITED, "limiter.no_slot", "nothing was sent"),
     ("connect refused", lambda: qbo.transport_error(Transport.CONNECT, "refused", write=True),
      Action.RETRY, "transport.connect", "the request was not sent"),
     ("timeout on create", lambda: xero.transport_error(Transport.TIMEOUT, "read timeout", write=True),
@@ -148,6 +151,15 @@ CASES: list[tuple[str, Parse, Action, str, str]] = [
     ("Xero archived contact", lambda: xero.parse_error(400, xero_validation(
         "The contact 'Acme Supplies Ltd' is archived and cannot be used.")),
      Action.PERMANENT, "xero.contact_archived", "archived"),
+    ("Xero Idempotency-Key reused for another body (sandbox)", lambda: xero.parse_error(400, xero_problem(
+        400, "Bad Request", "The Idempotency-Key has already been used for a different request. Use a new key "
+        "for a new request.")), Action.UNCERTAIN, "xero.idempotency_key_reused", "looked up before any resend"),
+    ("Xero void of an allocated credit note (sandbox)", lambda: xero.parse_error(400, xero_validation(
+        "This credit note cannot be voided because it has payments or allocations.")),
+     Action.PERMANENT, "xero.void_settled", "delete its allocation first"),
+    ("Xero edit of a document with a payment", lambda: xero.parse_error(400, xero_validation(
+        "This document cannot be edited as it has a payment or credit note allocated to it.")),
+     Action.PERMANENT, "xero.void_settled", "void its refund payment"),
     ("Xero duplicate number", lambda: xero.parse_error(400, xero_validation(
         "Credit Note # must be unique.")), Action.UNCERTAIN, "xero.duplicate_number", "never re-sent"),
     ("Xero over-allocation", lambda: xero.parse_error(400, xero_validation(

@@ -243,19 +243,19 @@ def test_qbo_party_names_with_colons_are_created_with_dashes() -> None:
 
 
 def test_xero_vendor_credit_note_with_refund_payment() -> None:
-    result = plan(tenant="demo-xero", currency="GBP", payment={"method": "bank_transfer", "transaction_id": "P"})
+    result = plan(tenant="demo-xero", currency="USD", payment={"method": "bank_transfer", "transaction_id": "P"})
     note, payment = result.documents
     assert (note.type, payment.type) == ("CreditNote", "Payment")
     p = note.payload
     assert p["Type"] == "ACCPAYCREDIT" and p["Status"] == "AUTHORISED" and p["Contact"] == {
         "ContactID": "{{party.id}}"}
-    assert p["Date"] == "/Date(1795132800000)/" and p["CurrencyCode"] == "GBP" and "CurrencyRate" not in p
+    assert p["Date"] == "/Date(1795132800000)/" and p["CurrencyCode"] == "USD" and "CurrencyRate" not in p
     assert p["CreditNoteNumber"] == p["Reference"] == note.tag == note.reference == "RF-2026-000123"
     assert note.lookup_field == "Reference" and note.path == "CreditNotes"
     item = p["LineItems"][0]
     assert item["AccountCode"] == "310" and item["TaxType"] == "NONE" and item["TaxAmount"] == Decimal("0.00")
     assert item["Quantity"] == Decimal(1) and item["UnitAmount"] == item["LineAmount"] == Decimal("42.50")
-    assert item["Tracking"] == [{"Name": "Region", "Option": "UK"}]
+    assert item["Tracking"] == [{"Name": "Region", "Option": "North America"}]
     assert "RF-2026-000123" in item["Description"] and "KB-88213" in item["Description"]
     assert payment.payload == {"CreditNote": {"CreditNoteID": "{{credit.id}}"}, "Account": {"Code": "090"},
                                "Date": "/Date(1795132800000)/", "Amount": Decimal("42.50"),
@@ -288,9 +288,10 @@ def test_xero_vat_inclusive_lines_carry_tax_that_adds_up_to_the_tax_of_the_total
 
 
 def test_xero_foreign_currency_rate_is_written_the_xero_way() -> None:
-    p = plan(tenant="demo-xero", currency="USD").documents[0].payload
-    assert p["CurrencyCode"] == "USD" and p["CurrencyRate"] == Decimal("1.263902932")  # 1 / 0.7912 GBP per USD
-    p = plan(tenant="demo-xero", currency="USD", exchange_rate="0.8").documents[0].payload
+    p = plan(tenant="demo-xero", currency="GBP").documents[0].payload
+    assert p["CurrencyCode"] == "GBP" and p["CurrencyRate"] == Decimal("0.7912018356")  # 1 / 1.2639 USD per GBP
+    assert p["LineItems"][0]["Tracking"] == [{"Name": "Region", "Option": "UK"}]
+    p = plan(tenant="demo-xero", currency="GBP", exchange_rate="0.8").documents[0].payload
     assert p["CurrencyRate"] == Decimal("1.25")
     p = plan(tenant="demo-xero", currency="CNY").documents[0].payload
     assert "CurrencyRate" not in p and p["LineItems"][0]["Tracking"] == [{"Name": "Region", "Option": "Asia"}]

@@ -249,6 +249,44 @@ def allocate(books: XeroBooks, credit_note_id: str, raw: Any) -> ItemResult:
     return ItemResult(body=body, stored_id=allocation_id)
 
 
+def delete_allocation(books: XeroBooks, credit_note_id: str, allocation_id: str) -> ItemResult | None:
+    """DELETE /CreditNotes/{id}/Allocations/{AllocationID}: undo one allocation (None: no such allocation).
+
+    The credit note gets its credit back and the invoice its amount due (both return to AUTHORISED if
+    they were PAID); the answer is the Allocation with ``IsDeleted`` true, as Xero's spec describes."""
+    credit = books.find(CREDIT_NOTE.entity, CREDIT_NOTE.id_field, credit_note_id, CREDIT_NOTE.number_field)
+    if credit is None:
+        return None
+    entry = next((a for a in credit.body.get("Allocations", [])
+                  if str(a.get("AllocationID", "")).lower() == allocation_id.lower()), None)
+    if entry is None:
+        return None
+    errors: list[str] = []
+    _lock_errors(books, parse_date(entry.get("Date")), errors)
+    if errors:
+        return _failed_allocation({"AllocationID": entry["AllocationID"]}, errors)
+    credit_body = copy.deepcopy(credit.body)
+    credit_body["Allocations"] = [a for a in credit_body["Allocations"] if a is not entry and a != entry]
+    recompute_settlement(books, CREDIT_NOTE, credit_body)
+    books.company.put(CREDIT_NOTE.entity, credit_body["CreditNoteID"], credit_body)
+    invoice = books.find(INVOICE.entity, INVOICE.id_field, str(entry["Invoice"]["InvoiceID"]))
+    if invoice is not None:
+        invoice_body = copy.deepcopy(invoice.body)
+        applied = invoice_body.get("CreditNotes", [])
+        index = next((i for i, c in enumerate(applied)
+                      if c.get("CreditNoteID") == credit_body["CreditNoteID"] and c.get("AppliedAmount") ==
+                      entry["Amount"] and c.get("Date") == entry["Date"]), None)
+        if index is not None:
+            applied.pop(index)
+        recompute_settlement(books, INVOICE, invoice_body)
+        books.company.put(INVOICE.entity, invoice_body["InvoiceID"], invoice_body)
+    stored = books.find("Allocation", "AllocationID", str(entry["AllocationID"]))
+    body = {**(stored.body if stored else {"AllocationID": entry["AllocationID"], "Amount": entry["Amount"],
+                                           "Date": entry["Date"], "Invoice": entry["Invoice"]}), "IsDeleted": True}
+    books.company.put("Allocation", str(entry["AllocationID"]), body)
+    return ItemResult(body=body, stored_id=str(entry["AllocationID"]))
+
+
 def _failed_allocation(raw: dict[str, Any], errors: list[str]) -> ItemResult:
     body = {k: v for k, v in echo(raw).items() if k not in ("ValidationErrors", "StatusAttributeString")}
     body["StatusAttributeString"] = "ERROR"

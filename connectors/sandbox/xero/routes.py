@@ -8,6 +8,7 @@
     POST /api.xro/2.0/{Invoices|CreditNotes|Contacts}[/{id}]                             create or update
     POST /api.xro/2.0/Payments/{id}     {"Status": "DELETED"}
     PUT  /api.xro/2.0/CreditNotes/{id}/Allocations
+    DELETE /api.xro/2.0/CreditNotes/{id}/Allocations/{AllocationID}
     GET  /api.xro/2.0/Organisation
 Every call needs ``Authorization: Bearer`` and the ``xero-tenant-id`` header; writes honour
 ``Idempotency-Key``.
@@ -34,7 +35,7 @@ from connectors.sandbox.xero import faults as xf
 from connectors.sandbox.xero.books import COLLECTION_KEYS, COLLECTIONS, XeroBooks
 from connectors.sandbox.xero.contacts import save_contact
 from connectors.sandbox.xero.dates import date_to_ms, ms_date, parse_date, parse_http_time, utc_text
-from connectors.sandbox.xero.payments import allocate, create_payment, delete_payment
+from connectors.sandbox.xero.payments import allocate, create_payment, delete_allocation, delete_payment
 from connectors.sandbox.xero.transactions import CREDIT_NOTE, INVOICE, ItemResult, save_document
 from connectors.sandbox.xero.where import QueryParseError
 
@@ -276,6 +277,20 @@ def allocation_handler(credit_note_id: str) -> Handler:
     return handle
 
 
+def allocation_delete_handler(credit_note_id: str, allocation_id: str) -> Handler:
+    def handle(ctx: ApiContext) -> Reply:
+        result = delete_allocation(_books(ctx), credit_note_id, allocation_id)
+        if result is None:
+            return xf.not_found()
+        if result.errors:
+            return xf.validation_reply([{"ValidationErrors": [{"Message": m} for m in result.errors]}])
+        reply = Reply.json(200, result.body)  # the spec answers a bare Allocation (IsDeleted: true)
+        reply.written = [("Allocation", str(result.stored_id))]
+        return reply
+
+    return handle
+
+
 def organisation_handler(ctx: ApiContext) -> Reply:
     books = _books(ctx)
     company = ctx.company
@@ -337,6 +352,8 @@ def route(method: str, parts: list[str]) -> Handler:
             return document_write_handler(head, parts[1])
         if len(parts) == 3 and lowered[2] == "allocations" and method == "PUT" and head == "creditnotes":
             return allocation_handler(parts[1])
+        if len(parts) == 4 and lowered[2] == "allocations" and method == "DELETE" and head == "creditnotes":
+            return allocation_delete_handler(parts[1], parts[3])
     if head == "contacts":
         if len(parts) == 1 and method in ("PUT", "POST"):
             return contact_write_handler(None)

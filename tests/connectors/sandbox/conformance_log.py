@@ -60,6 +60,8 @@ def _xero(status: int, body: Any) -> list[str]:
     if status >= 300:
         return []  # problem JSON (401/403/429/5xx): no component in the accounting spec; tests assert it exactly
     keys = [k for k in body if k in XERO_COLLECTIONS]
+    if not keys and "AllocationID" in body:  # DELETE .../Allocations/{id} answers a bare Allocation (spec)
+        return xero_schema_errors("Allocation", body)
     if len(keys) != 1:
         return [f"no single collection key in {sorted(body)}"]
     return xero_schema_errors(keys[0], body)

@@ -52,7 +52,11 @@ def test_xero_demo_company(sandbox: SandboxServer) -> None:
         "310": ("Cost of Goods Sold", "DIRECTCOSTS", "ACTIVE"), "429": ("General Expenses", "EXPENSE", "ACTIVE"),
         "610": ("Accounts Receivable", "CURRENT", "ACTIVE"), "630": ("Inventory", "INVENTORY", "ACTIVE"),
         "800": ("Accounts Payable", "CURRLIAB", "ACTIVE"), "4010": ("Old Refunds Clearing", "EXPENSE", "ARCHIVED"),
+        # what the demo-xero mapping (config/tenants.example.yaml) posts to besides the codes above
+        "091": ("Card Refunds Clearing", "CURRENT", "ACTIVE"), "092": ("Marketplace Clearing", "CURRENT", "ACTIVE"),
+        "320": ("Goods Not Received", "DIRECTCOSTS", "ACTIVE"), "425": ("Freight & Courier", "EXPENSE", "ACTIVE"),
     }
+    assert accounts["091"]["EnablePaymentsToAccount"] is True and accounts["092"]["EnablePaymentsToAccount"] is True
     assert accounts["090"]["AccountID"] == "3d0e3c61-5d38-4a5e-9c52-0a6f3f0d0901"
     contacts = _bodies(sandbox, XERO, "Contact", "Name")
     assert contacts["深圳市联华贸易有限公司"]["ContactID"] == "7b1d5c3a-0e2f-4d6b-8a9c-1f2e3d4c5b02"
@@ -65,4 +69,4 @@ def test_xero_demo_company(sandbox: SandboxServer) -> None:
         "INV-2001": ("ACCREC", Decimal("487.13"), "AUTHORISED"), "INV-2002": ("ACCREC", 12000, "AUTHORISED")}
     rates = _bodies(sandbox, XERO, "TaxRate", "TaxType")
     assert {k: r["EffectiveRate"] for k, r in rates.items()} == {
-        "OUTPUT": Decimal("8.25"), "INPUT": Decimal("8.25"), "NONE": 0}
+        "OUTPUT": Decimal("8.25"), "INPUT": Decimal("8.25"), "NONE": 0, "OUTPUT2": 20, "INPUT2": 20}

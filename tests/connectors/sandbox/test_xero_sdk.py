@@ -98,6 +98,15 @@ def test_credit_notes_refund_payment_and_allocation(sandbox: SandboxServer, xero
     payments = api.get_payments(TENANT, where='PaymentType=="APCREDITPAYMENT"').payments
     assert [p.reference for p in payments] == ["RF-7001 refund"]
 
+    # an allocation is undone with DELETE .../Allocations/{AllocationID}: credit and amount due come back
+    deleted = api.delete_credit_note_allocations(TENANT, supplier.credit_note_id, allocated.allocation_id)
+    assert (deleted.allocation_id, deleted.is_deleted) == (allocated.allocation_id, True)
+    undone = api.get_credit_note(TENANT, supplier.credit_note_id).credit_notes[0]
+    assert (undone.remaining_credit, undone.status, undone.allocations) == (Decimal("150.00"), "AUTHORISED", [])
+    assert api.get_invoice(TENANT, BILL_1042).invoices[0].amount_due == Decimal("1200.00")
+    with pytest.raises(NotFoundException):
+        api.delete_credit_note_allocations(TENANT, supplier.credit_note_id, allocated.allocation_id)
+
 
 def test_paging_and_if_modified_since(sandbox: SandboxServer, xero: XeroClients) -> None:
     api = xero.accounting
@@ -221,5 +230,7 @@ def test_contacts_invoices_invoice_payments_and_status_changes(sandbox: SandboxS
     accounts = api.get_accounts(TENANT, where='Type=="BANK"').accounts
     assert [(a.code, a.name) for a in accounts] == [("090", "Business Checking")]
     regions = api.get_tracking_categories(TENANT).tracking_categories[0]
-    assert [o.name for o in regions.options] == ["North", "South", "West"]
-    assert [r.tax_type for r in api.get_tax_rates(TENANT).tax_rates] == ["OUTPUT", "INPUT", "NONE"]
+    assert [o.name for o in regions.options] == ["North", "South", "West", "North America", "UK", "Europe", "Asia",
+                                                 "Rest of world"]
+    assert [r.tax_type for r in api.get_tax_rates(TENANT).tax_rates] == ["OUTPUT", "INPUT", "NONE", "OUTPUT2",
+                                                                          "INPUT2"]
