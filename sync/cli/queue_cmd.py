@@ -118,11 +118,11 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print counts as J
         fail(str(exc))
     with session_scope(settings.database_url) as session:
         states = Counter({s: n for s, n in session.execute(
-            select(Posting.state, func.count()).group_by(Posting.state)).tuples()})
+            select(Posting.state, func.count()).group_by(Posting.state)).all()})
         cases = session.scalar(select(func.count(func.distinct(CaseRevision.case_id)))) or 0
         revisions = session.scalar(select(func.count()).select_from(CaseRevision)) or 0
         rejected = Counter({k: n for k, n in session.execute(
-            select(RejectedInput.kind, func.count()).group_by(RejectedInput.kind)).tuples()})
+            select(RejectedInput.kind, func.count()).group_by(RejectedInput.kind)).all()})
     by_state = {s.value: states.get(s.value, 0) for s in PostingState}
     by_kind = {"invalid": rejected.get("invalid", 0), "conflict": rejected.get("conflict", 0)}
     data = {"cases": cases, "case_revisions": revisions, "postings": by_state, "rejected": by_kind}
