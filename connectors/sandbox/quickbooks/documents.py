@@ -18,6 +18,7 @@ from connectors.sandbox import wire
 from connectors.sandbox.quickbooks import faults as qf
 from connectors.sandbox.quickbooks.entities import (
     LINE_DETAIL_REFERENCES,
+    LINKED_TXN_TYPES,
     STRING_LIMITS,
     TOP_REFERENCES,
     EntitySpec,
@@ -265,9 +266,9 @@ class QboBooks:
             value = body.get(name)
             if isinstance(value, str) and len(value) > limit:
                 raise qf.string_too_long(name, limit, len(value))
-        if spec.needs_lines:
+        if spec.kind == "txn":
             lines = [ln for ln in body.get("Line", []) if ln.get("DetailType") != "SubTotalLineDetail"]
-            if not lines:
+            if spec.needs_lines and not lines:
                 raise qf.required("Line")
             for line in lines:
                 self._check_line(spec, line)
@@ -298,14 +299,14 @@ class QboBooks:
 
     def _check_line(self, spec: EntitySpec, line: dict[str, Any]) -> None:
         detail_type = line.get("DetailType")
-        if spec.name in ("BillPayment",):
+        if spec.name in LINKED_TXN_TYPES:
             if "Amount" not in line:
                 raise qf.required("Line.Amount")
             linked = line.get("LinkedTxn") or []
             if not linked:
                 raise qf.required("Line.LinkedTxn")
             for link in linked:
-                self._check_linked_bill(link, line["Amount"])
+                self._check_linked(LINKED_TXN_TYPES[spec.name], link)
             return
         if not detail_type:
             raise qf.required("Line.DetailType")
@@ -336,9 +337,9 @@ class QboBooks:
             if detail and detail.get(ref_name):
                 self._reference(target, detail[ref_name], f"Line.{detail_type}.{ref_name}")
 
-    def _check_linked_bill(self, link: dict[str, Any], amount: Decimal) -> None:
+    def _check_linked(self, allowed: tuple[str, ...], link: dict[str, Any]) -> None:
         txn_type = link.get("TxnType")
-        if txn_type not in ("Bill", "VendorCredit"):
+        if txn_type not in allowed:
             raise qf.invalid_enum("Line.LinkedTxn.TxnType", str(txn_type))
         doc = self.company.get(str(txn_type), str(link.get("TxnId")))
         if doc is None:
@@ -453,7 +454,7 @@ class QboBooks:
             body.setdefault("TxnTaxDetail", {"TotalTax": Decimal("0")})
 
     def _total(self, spec: EntitySpec, body: dict[str, Any]) -> Decimal:
-        if spec.name == "BillPayment":
+        if spec.name in LINKED_TXN_TYPES:
             return wire.to_decimal(body["TotalAmt"])
         total = Decimal("0")
         for line in body.get("Line", []):
@@ -522,6 +523,8 @@ class QboBooks:
             "IncomeAccountRef": ("Account",),
             "ExpenseAccountRef": ("Account",),
             "AssetAccountRef": ("Account",),
+            "ClassRef": ("Class",),
+            "PaymentMethodRef": ("PaymentMethod",),
         }.get(ref_name)
         for entity in targets or ():
             doc = self.company.get(entity, value)
@@ -536,28 +539,31 @@ class QboBooks:
     def _after_write(
         self, spec: EntitySpec, body: dict[str, Any] | None, previous: dict[str, Any] | None
     ) -> None:
-        if spec.name == "BillPayment":
-            self.recompute_bill_balances()
+        if spec.name in LINKED_TXN_TYPES:
+            self.recompute_applied_balances(spec.name)
         if spec.name in ("Bill", "VendorCredit", "BillPayment"):
             self.recompute_party_balances("Vendor", "VendorRef", ("Bill",), ("VendorCredit",))
-        if spec.name in ("Invoice", "CreditMemo"):
+        if spec.name in ("Invoice", "CreditMemo", "Payment"):
             self.recompute_party_balances("Customer", "CustomerRef", ("Invoice",), ("CreditMemo",))
 
-    def recompute_bill_balances(self) -> None:
-        """Bill and vendor-credit balances = total minus what live bill payments applied to them."""
+    def recompute_applied_balances(self, payment_entity: str) -> None:
+        """Balances of what payments apply to (bills and vendor credits for bill payments, invoices and
+        credit memos for payments) = total minus what live payments applied to them."""
         applied: dict[tuple[str, str], Decimal] = {}
-        for payment in self.company.live("BillPayment"):
+        for payment in self.company.live(payment_entity):
             for line in payment.body.get("Line", []):
                 for link in line.get("LinkedTxn", []):
                     key = (str(link.get("TxnType")), str(link.get("TxnId")))
                     applied[key] = applied.get(key, Decimal("0")) + wire.to_decimal(line.get("Amount", 0))
-        for entity in ("Bill", "VendorCredit"):
+        for entity in LINKED_TXN_TYPES[payment_entity]:
             for doc in self.company.live(entity):
                 balance = wire.to_decimal(doc.body.get("TotalAmt", 0)) - applied.get(
                     (entity, doc.id), Decimal("0")
                 )
                 if doc.body.get("Balance") != balance:
                     doc.body["Balance"] = balance
+                    if "RemainingCredit" in doc.body:
+                        doc.body["RemainingCredit"] = balance
                     doc.updated = self.company.clock.now()
 
     def recompute_party_balances(
