@@ -66,6 +66,11 @@ class QboTransport:
         #: How long to wait for a limiter slot before answering ``rate_limited`` (nothing sent): a full
         #: minute budget or a Retry-After block frees up within one provider minute.
         self.slot_timeout = 2 * self.minute_seconds + self.timeout
+        #: The access token in use and its expiry, kept in memory until it is due for refresh: reading and
+        #: decrypting it from the ledger on every call would cost more than the call itself. If another
+        #: process refreshed meanwhile, the old token still works until it expires, and a 401 goes back
+        #: through the keeper (which then hands out the stored, newer one without refreshing again).
+        self._cached: TokenSet | None = None
         self.http = httpx.Client(
             timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, CONNECT_TIMEOUT)),
             limits=httpx.Limits(max_connections=scope.concurrency, max_keepalive_connections=scope.concurrency),
@@ -121,15 +126,24 @@ class QboTransport:
     def _token(self, write: bool, rejected: str | None) -> str:
         """A valid access token; after a 401 (``rejected`` set) a refreshed one, single-flight fleet-wide."""
         keeper = self.runtime.keeper
+        cached = self._cached
+        if rejected is None and cached is not None and not cached.stale(keeper.clock()):
+            return cached.access_token
+        self._cached = None
         try:
             if rejected is None:
-                return keeper.access_token(self.tenant.name, QBO, self._refresh)
-            return keeper.after_unauthorized(self.tenant.name, QBO, self._refresh, rejected)
+                token = keeper.access_token(self.tenant.name, QBO, self._refresh)
+            else:
+                token = keeper.after_unauthorized(self.tenant.name, QBO, self._refresh, rejected)
         except OAuthError as exc:  # the token endpoint failed; nothing was sent to the company
             raise QboCallError(exc.error) from None
         except TimeoutError:
             raise QboCallError(faults.transport_error(
                 Transport.TIMEOUT, "another process held the token refresh lock too long", write=False)) from None
+        stored = keeper.store.load(self.tenant.name)
+        if stored is not None and stored.tokens.access_token == token:
+            self._cached = stored.tokens
+        return token
 
     def _refresh(self, tokens: TokenSet) -> TokenSet:
         try:
