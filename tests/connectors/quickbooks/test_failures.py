@@ -115,7 +115,7 @@ def test_duplicate_doc_number_6140_is_uncertain__sdk_raises_bare_exception(
     assert client.post([first])[0].created is not None
     second = dataclasses.replace(first, ref="other-posting", idempotency_key="rs-someone-else")
     [outcome] = client.post([second])
-    assert outcome.error is not None and outcome.error.code == "6140"
+    assert outcome.error is not None and (outcome.error.code, outcome.http_status) == ("6140", 400)
     assert outcome.classification is not None
     assert (outcome.classification.action, outcome.classification.rule) == (Action.UNCERTAIN,
                                                                               "qbo.duplicate_doc_number")
@@ -127,7 +127,7 @@ def test_duplicate_doc_number_6140_is_uncertain__sdk_raises_bare_exception(
 
 def test_closed_books_6210_is_permanent_with_the_reason(client: QuickBooksClient, tenant: TenantConfig) -> None:
     [outcome] = client.post([credit(tenant, refund_date="2025-06-30")])
-    assert outcome.error is not None and outcome.error.code == "6210"
+    assert outcome.error is not None and (outcome.error.code, outcome.http_status) == ("6210", 400)
     assert outcome.classification is not None and outcome.classification.rule == "qbo.closed_period"
     assert outcome.classification.action is Action.PERMANENT
     assert "the books are closed" in outcome.classification.reason
@@ -140,7 +140,7 @@ def test_business_rule_6000_is_permanent(client: QuickBooksClient, tenant: Tenan
                                lines=[{"description": "欠けた湯呑み", "amount": "4500", "party": None,
                                        "account": None}]), tenant)
     [outcome] = client.post([outgoing(plan.documents[0], {PARTY_ID: "58"})])
-    assert outcome.error is not None and outcome.error.code == "6000"
+    assert outcome.error is not None and (outcome.error.code, outcome.http_status) == ("6000", 400)
     assert outcome.classification is not None
     assert (outcome.classification.action, outcome.classification.rule) == (Action.PERMANENT, "qbo.business_rule")
     assert "Multi-currency is not enabled" in outcome.classification.reason
@@ -215,6 +215,22 @@ def test_expired_access_token_is_refreshed_once_and_the_call_succeeds(
     assert [r["status"] for r in requests_of(sandbox, start, "/vendorcredit")] == [401, 200]
     assert client.find_by_tag("VendorCredit", "DocNumber", "RF-QB-0100")  # the new token keeps working
     assert len(token_calls(sandbox, start)) == 1
+
+
+def test_the_access_token_is_read_from_the_ledger_once_not_on_every_call(
+        client: QuickBooksClient, runtime: ConnectorRuntime, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = runtime.keeper.store
+    loads: list[str] = []
+    real_load = store.load
+
+    def counting_load(tenant: str) -> Any:
+        loads.append(tenant)
+        return real_load(tenant)
+
+    monkeypatch.setattr(store, "load", counting_load)
+    for _ in range(5):
+        client.find_by_tag("VendorCredit", "DocNumber", "RF-QB-0100")
+    assert len(loads) == 2  # the keeper's read, and ours for the expiry; then it is kept in memory
 
 
 def test_revoked_connection_raises_connection_broken(client: QuickBooksClient, tenant: TenantConfig,
