@@ -19,11 +19,13 @@ blocks the whole fleet for this realm for Retry-After (Intuit sends none: one pr
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import replace
 from typing import Any
 
 import httpx
+from redis.exceptions import RedisError
 
 from config.tenants import TenantConfig
 from connectors import oauth
@@ -64,8 +66,8 @@ class QboTransport:
         self.timeout = settings.http_timeout
         self.minute_seconds = settings.limit_minute_seconds
         #: How long to wait for a limiter slot before answering ``rate_limited`` (nothing sent): a full
-        #: minute budget or a Retry-After block frees up within one provider minute.
-        self.slot_timeout = 2 * self.minute_seconds + self.timeout
+        #: minute budget, or the one-minute block after a 429, frees up within one provider minute.
+        self.slot_timeout = 1.5 * self.minute_seconds
         #: The access token in use and its expiry, kept in memory until it is due for refresh: reading and
         #: decrypting it from the ledger on every call would cost more than the call itself. If another
         #: process refreshed meanwhile, the old token still works until it expires, and a 401 goes back
@@ -96,16 +98,17 @@ class QboTransport:
         if response.status_code == 429 or error.code == "3001":
             wait = error.retry_after if error.retry_after is not None else (
                 self.provider.throttle_wait_minutes * self.minute_seconds)
-            self.runtime.limiter.block_for(self.scope, wait)
+            with contextlib.suppress(RedisError):  # best effort: the answer itself says rate_limited
+                self.runtime.limiter.block_for(self.scope, wait)
             error = replace(error, retry_after=wait)
         raise QboCallError(error)
 
     def _exchange(self, method: str, url: str, params: dict[str, Any], headers: dict[str, str],
                   content: bytes | None, token: str, budgets: list[str], write: bool) -> httpx.Response:
         sent_headers = {**headers, "Authorization": f"Bearer {token}"}
+        limiter = self.runtime.limiter
         try:
-            with self.runtime.limiter.slot(self.scope, budgets, timeout=self.slot_timeout):
-                return self.http.request(method, url, params=params, headers=sent_headers, content=content)
+            slot = limiter.acquire(self.scope, budgets, timeout=self.slot_timeout)
         except LimiterTimeout:
             wait = self.minute_seconds
             error = ProviderError(QBO, None, None, f"no request slot for this company within {self.slot_timeout:g} s",
@@ -114,12 +117,24 @@ class QboTransport:
                 Action.RATE_LIMITED, "limiter.wait",
                 "refundsync's own request budget for this QuickBooks company stayed full; nothing was sent",
                 wait)) from None
+        except RedisError as exc:
+            error = ProviderError(QBO, None, None, f"fleet limiter unavailable: {_describe(exc)}", write=write)
+            raise QboCallError(error, Classification(
+                Action.RETRY, "limiter.unavailable",
+                "the fleet-wide request limiter (Redis) could not be reached; nothing was sent")) from None
+        try:
+            return self.http.request(method, url, params=params, headers=sent_headers, content=content)
         except _NOT_SENT as exc:
             raise QboCallError(faults.transport_error(Transport.CONNECT, _describe(exc), write=write)) from None
         except httpx.TimeoutException as exc:  # read/write timeout: the request may have been processed
             raise QboCallError(faults.transport_error(Transport.TIMEOUT, _describe(exc), write=write)) from None
         except httpx.TransportError as exc:  # connection closed or reset mid-exchange: it may have landed
             raise QboCallError(faults.transport_error(Transport.DROPPED, _describe(exc), write=write)) from None
+        finally:
+            # Never let a failed release hide Intuit's answer (a created document): the slot's lease and the
+            # budget entry expire by themselves in Redis.
+            with contextlib.suppress(RedisError):
+                limiter.release(slot)
 
     # --- tokens ---------------------------------------------------------------------------------
 
@@ -140,6 +155,9 @@ class QboTransport:
         except TimeoutError:
             raise QboCallError(faults.transport_error(
                 Transport.TIMEOUT, "another process held the token refresh lock too long", write=False)) from None
+        except RedisError as exc:  # the refresh lock lives in Redis; nothing was sent
+            raise QboCallError(faults.transport_error(Transport.CONNECT, f"token refresh lock: {_describe(exc)}",
+                                                      write=False)) from None
         stored = keeper.store.load(self.tenant.name)
         if stored is not None and stored.tokens.access_token == token:
             self._cached = stored.tokens

@@ -10,11 +10,13 @@ from decimal import Decimal
 import pytest
 
 from config.tenants import TenantConfig
-from connectors.protocol import RemoteStatus
+from connectors.errors import Action
+from connectors.protocol import CallFailed, RemoteStatus
 from connectors.quickbooks.client import QuickBooksClient
 from connectors.quickbooks.provider import QUICKBOOKS, Undo
 from connectors.sandbox.server import SandboxServer
 from mapping.case import RefundCase
+from mapping.wire import dumps
 from tests.connectors.quickbooks.support import (
     QBO,
     customer_card_refund,
@@ -155,3 +157,20 @@ def test_outstanding_of_an_unknown_number_is_none(client: QuickBooksClient) -> N
     assert client.outstanding("Invoice", "DocNumber", "INV-9999") is None
     assert client.get("Invoice", "9999") is None
     assert client.get("Invoice", "not-a-number") is None
+
+
+def test_a_bill_number_used_twice_is_the_open_one_or_an_error(client: QuickBooksClient, sandbox: SandboxServer
+                                                               ) -> None:
+    """Bill numbers are the vendor's own, so two vendors can both have a BILL-1042."""
+    other = {"DocNumber": "BILL-1042", "TxnDate": "2026-10-30", "VendorRef": {"value": "59"},
+             "Line": [{"Amount": Decimal("80.00"), "DetailType": "AccountBasedExpenseLineDetail",
+                       "AccountBasedExpenseLineDetail": {"AccountRef": {"value": "7"}}}]}
+    created = client.sdk.create_object("Bill", dumps(other).encode(), params={"include": "allowduplicatedocnum"})
+    second = created["Bill"]["Id"]
+    with pytest.raises(CallFailed) as ambiguous:
+        client.outstanding("Bill", "DocNumber", "BILL-1042")
+    assert ambiguous.value.classification.action is Action.PERMANENT
+    assert f"130, {second}" in ambiguous.value.classification.reason
+    sandbox.admin.void_document(QBO, "Bill", second)  # nothing left to pay on the second one
+    found = client.outstanding("Bill", "DocNumber", "BILL-1042")
+    assert found is not None and (found.remote_id, found.balance) == ("130", Decimal("1200"))

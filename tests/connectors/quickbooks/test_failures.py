@@ -18,10 +18,13 @@ import httpx
 import pytest
 from quickbooks.exceptions import QuickbooksException
 from quickbooks.objects.vendorcredit import VendorCredit
+from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from config.tenants import TenantConfig
 from connectors.auth import ConnectionBroken
 from connectors.errors import Action
+from connectors.limits import FleetLimiter
 from connectors.protocol import CallFailed, OutgoingDocument, RemoteStatus
 from connectors.quickbooks.client import QuickBooksClient
 from connectors.registry import ConnectorRuntime
@@ -199,6 +202,30 @@ def test_429_burst_is_rate_limited_and_blocks_the_realm__sdk_misreads_the_xml(
     with pytest.raises(QuickbooksException) as raw:
         qbo_sdk.query("SELECT * FROM VendorCredit")
     assert raw.value.error_code == 10000 and "Error reading json response" in raw.value.message
+
+
+def test_limiter_unreachable_is_a_retry_and_nothing_is_sent(client: QuickBooksClient, runtime: ConnectorRuntime,
+                                                            tenant: TenantConfig, sandbox: SandboxServer) -> None:
+    assert client.find_by_tag("VendorCredit", "DocNumber", "RF-QB-0100") == []  # token fetched and kept
+    dead = FleetLimiter(Redis.from_url("redis://127.0.0.1:9/0", socket_connect_timeout=0.2))
+    cut_off = QuickBooksClient(tenant, dataclasses.replace(runtime, limiter=dead))
+    cut_off.transport._cached = client.transport._cached
+    start = sandbox.admin.last_request_seq()
+    [outcome] = cut_off.post([credit(tenant)])
+    assert outcome.classification is not None
+    assert (outcome.classification.action, outcome.classification.rule) == (Action.RETRY, "limiter.unavailable")
+    assert requests_of(sandbox, start) == []
+
+
+def test_a_failed_release_of_the_slot_never_hides_a_created_document(
+        client: QuickBooksClient, runtime: ConnectorRuntime, tenant: TenantConfig,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def release_fails(slot: Any) -> None:
+        raise RedisConnectionError("Redis went away mid-request")
+
+    monkeypatch.setattr(runtime.limiter, "release", release_fails)
+    [outcome] = client.post([credit(tenant)])
+    assert outcome.created is not None and outcome.created.number == "RF-QB-0100"
 
 
 # --- tokens ----------------------------------------------------------------------------------------
