@@ -81,26 +81,32 @@ class QuickBooksClient:
     # --- posting --------------------------------------------------------------------------------
 
     def post(self, documents: Sequence[OutgoingDocument]) -> list[PostOutcome]:
-        """One create with ``requestid`` for a single document; ``/batch`` (30 at most) for several."""
-        outcomes: list[PostOutcome] = []
-        docs = list(documents)
+        """One outcome per document, in order: a single document is one create with its ``requestid``;
+        several go out as ``/batch`` requests of at most 30. A document refundsync cannot send (a type
+        QuickBooks does not take, a body that is not JSON) fails on its own without holding up the rest."""
+        outcomes: list[PostOutcome | None] = [None] * len(documents)
+        sendable: list[tuple[int, OutgoingDocument, bytes]] = []
+        for index, doc in enumerate(documents):
+            try:
+                self.description.document(doc.type)
+                sendable.append((index, doc, wire.dumps(doc.payload).encode("utf-8")))
+            except (UnknownDocumentType, TypeError, ValueError) as exc:
+                outcomes[index] = _unpostable(doc, _summary(doc), str(exc))
         size = self.description.batch_size
-        for start in range(0, len(docs), size):
-            chunk = docs[start:start + size]
+        for start in range(0, len(sendable), size):
+            chunk = sendable[start:start + size]
             if len(chunk) == 1:
-                outcomes.append(self._create(chunk[0]))
+                index, doc, body = chunk[0]
+                outcomes[index] = self._create(doc, body)
             else:
-                outcomes.extend(self._batch(chunk))
-        return outcomes
+                for (index, _, _), outcome in zip(chunk, self._batch([d for _, d, _ in chunk]), strict=True):
+                    outcomes[index] = outcome
+        done = [o for o in outcomes if o is not None]
+        assert len(done) == len(documents), "every document gets exactly one outcome"
+        return done
 
-    def _create(self, doc: OutgoingDocument) -> PostOutcome:
-        summary = (f"POST {doc.type.lower()} {doc.lookup_field or 'DocNumber'}={doc.tag} "
-                   f"requestid={doc.idempotency_key}")
-        try:
-            self.description.document(doc.type)
-            body = wire.dumps(doc.payload).encode("utf-8")
-        except (UnknownDocumentType, TypeError, ValueError) as exc:
-            return _unpostable(doc, summary, str(exc))
+    def _create(self, doc: OutgoingDocument, body: bytes) -> PostOutcome:
+        summary = _summary(doc)
         try:
             answer = self._sdk(True, lambda: self.sdk.create_object(doc.type, body,
                                                                     request_id=doc.idempotency_key or None))
@@ -118,12 +124,7 @@ class QuickBooksClient:
         ids = batch.batch_ids(docs, self.description)
         summary = f"POST batch of {len(docs)}: " + ", ".join(f"{d.type}={d.tag}" for d in docs)
         summary = summary[:1000]
-        try:
-            for doc in docs:
-                self.description.document(doc.type)
-            body = wire.dumps(batch.batch_body(docs, ids)).encode("utf-8")
-        except (UnknownDocumentType, TypeError, ValueError) as exc:
-            return [_unpostable(d, summary, str(exc)) for d in docs]
+        body = wire.dumps(batch.batch_body(docs, ids)).encode("utf-8")
         try:
             answer = self._sdk(True, lambda: self.sdk.batch_operation(body))
         except QboCallError as exc:
@@ -303,6 +304,10 @@ class QuickBooksClient:
                 raise CdcWindowExceeded(exc.error.text) from None
             raise CallFailed(exc.error, exc.classification) from None
         return answer
+
+
+def _summary(doc: OutgoingDocument) -> str:
+    return f"POST {doc.type.lower()} {doc.lookup_field or 'DocNumber'}={doc.tag} requestid={doc.idempotency_key}"
 
 
 def _unpostable(doc: OutgoingDocument, summary: str, reason: str) -> PostOutcome:

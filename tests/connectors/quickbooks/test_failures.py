@@ -304,13 +304,22 @@ def test_non_ascii_tags_and_quotes_are_escaped_in_queries(client: QuickBooksClie
     assert client.find_by_tag("VendorCredit", "DocNumber", "O'Brien") == []
 
 
-def test_post_of_an_unknown_type_is_permanent_not_sent(client: QuickBooksClient, tenant: TenantConfig,
-                                                       sandbox: SandboxServer) -> None:
-    doc = dataclasses.replace(credit(tenant), type="JournalEntry")
+def test_documents_that_cannot_be_sent_fail_alone_and_are_not_sent(client: QuickBooksClient, tenant: TenantConfig,
+                                                                  sandbox: SandboxServer) -> None:
+    journal = dataclasses.replace(credit(tenant, "RF-QB-0110"), type="JournalEntry")
+    floating = credit(tenant, "RF-QB-0111")
+    floating = dataclasses.replace(floating, payload={**floating.payload, "TotalAmt": 118.0})
+    good = credit(tenant, "RF-QB-0112")
     start = sandbox.admin.last_request_seq()
-    [outcome] = client.post([doc])
-    assert outcome.classification is not None and outcome.classification.action is Action.PERMANENT
-    assert requests_of(sandbox, start) == []
+    outcomes = client.post([journal, good, floating])
+    assert [o.ref for o in outcomes] == [journal.ref, good.ref, floating.ref]
+    for bad in (outcomes[0], outcomes[2]):
+        assert bad.classification is not None and bad.created is None
+        assert (bad.classification.action, bad.classification.rule) == (Action.PERMANENT, "qbo.unpostable")
+    assert "float" in (outcomes[2].error.message if outcomes[2].error else "")
+    assert outcomes[1].created is not None
+    [sent] = requests_of(sandbox, start)
+    assert sent["path"].endswith("/vendorcredit") and sent["request_id"] == good.idempotency_key
 
 
 def test_find_by_credit_is_not_a_quickbooks_lookup(client: QuickBooksClient) -> None:
