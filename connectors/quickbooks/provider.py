@@ -4,19 +4,16 @@ The per-tenant :class:`~connectors.quickbooks.client.QuickBooksClient` holds cre
 scope and caches; everything here is the same for every realm (Sentry-style split of a provider
 description and its per-tenant clients).
 
-How each document refundsync posts is found again and undone:
+How each document refundsync posts is found again (its tag field), whose it is, and how it is undone:
 
-============== ============= ============ ==========================================================
-type           found by      party        undone by
-============== ============= ============ ==========================================================
-VendorCredit   DocNumber     VendorRef    delete (QBO has no void for vendor credits)
-Deposit        DocNumber     line Entity  delete (no void for deposits)
-BillPayment    DocNumber     VendorRef    void (``operation=update&include=void``, sparse)
-RefundReceipt  DocNumber     CustomerRef  delete (neither Intuit's docs nor python-quickbooks offer a void)
-CreditMemo     DocNumber     CustomerRef  delete (Intuit: "Void for CreditMemo is not supported",
-                                          QuickBooks-V3-PHP-SDK #133; python-quickbooks has none)
-Payment        PaymentRefNum CustomerRef  void (``operation=update&include=void``, sparse)
-============== ============= ============ ==========================================================
+- VendorCredit: DocNumber, VendorRef; deleted (Intuit's API has no void for vendor credits).
+- Deposit: DocNumber, the line's DepositLineDetail.Entity; deleted (no void for deposits).
+- BillPayment: DocNumber, VendorRef; voided (``operation=update&include=void``, sparse).
+- RefundReceipt: DocNumber, CustomerRef; deleted (python-quickbooks has no void for it, and none is
+  confirmed in the references at hand).
+- CreditMemo: DocNumber, CustomerRef; deleted (Intuit: "The Operation Void for CreditMemo is not supported
+  for Quickbooks Online", QuickBooks-V3-PHP-SDK #133; python-quickbooks has none either).
+- Payment: PaymentRefNum, CustomerRef; voided (``operation=update&include=void``, sparse).
 
 The voids are the ones python-quickbooks' ``VoidMixin`` implements (Payment, BillPayment; also Invoice
 and SalesReceipt, which refundsync never posts). The local sandbox also accepts a void of a
