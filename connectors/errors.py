@@ -156,6 +156,9 @@ RULES: tuple[Rule, ...] = (
     Rule("qbo.closed_period", Action.PERMANENT,
          "the books are closed for the refund date in QuickBooks ({detail}); reopen the period or change "
          "the closing date", provider=QBO, code=("6210",)),
+    Rule("qbo.inactive_reference", Action.PERMANENT,
+         "an account, vendor, customer or item we referenced is inactive in QuickBooks ({detail}); make it "
+         "active or change the mapping", provider=QBO, code=("2500",), pattern=r"made inactive"),
     Rule("qbo.invalid_reference", Action.PERMANENT,
          "QuickBooks does not know an account, vendor, customer or item we referenced ({detail}); fix the "
          "tenant's mapping", provider=QBO, code=("2500",)),
@@ -163,6 +166,9 @@ RULES: tuple[Rule, ...] = (
          provider=QBO, code=("2020",)),
     Rule("qbo.string_too_long", Action.PERMANENT, "a text is longer than QuickBooks allows ({detail})",
          provider=QBO, code=("2050",)),
+    Rule("qbo.deleted_meanwhile", Action.PERMANENT,
+         "the document was deleted in QuickBooks by someone else ({detail})", provider=QBO, code=("610",),
+         pattern=r"has deleted"),
     Rule("qbo.inactive", Action.PERMANENT,
          "an account, vendor or customer we used is inactive in QuickBooks ({detail}); make it active or "
          "change the mapping", provider=QBO, pattern=r"inactive|made inactive|deleted"),

@@ -31,6 +31,8 @@ QBO_SECTIONS = {
     "accounts": "Account",
     "tax_codes": "TaxCode",
     "tax_rates": "TaxRate",
+    "classes": "Class",
+    "payment_methods": "PaymentMethod",
     "items": "Item",
     "vendors": "Vendor",
     "customers": "Customer",
@@ -38,6 +40,7 @@ QBO_SECTIONS = {
     "invoices": "Invoice",
     "vendor_credits": "VendorCredit",
     "credit_memos": "CreditMemo",
+    "payments": "Payment",
 }
 XERO_SECTIONS = ("accounts", "tax_rates", "tracking_categories", "contacts", "invoices", "credit_notes")
 #: Seeded documents are dated this many sandbox days back: they are the company's existing books, so

@@ -30,7 +30,7 @@ def test_example_file_declares_both_demo_companies_with_every_reason_and_method(
         for kind in t.mapping.kinds.values():
             assert set(kind.reasons) == reasons
         assert set(t.mapping.payment_methods) == {"bank_transfer", "card", "platform_balance"}
-    assert qbo.mapping.kinds["vendor_refund"].target_for("DAMAGED").account == Ref(id="81", name=(
+    assert qbo.mapping.kinds["vendor_refund"].target_for("DAMAGED").account == Ref(id="93", name=(
         "Purchase returns - damaged goods"))
     assert xero.mapping.kinds["vendor_refund"].target_for("DAMAGED").account == Ref(ref="310")
     assert xero.mapping.tax.codes["OUTPUT2"].rate == Decimal(20)

@@ -90,6 +90,10 @@ CASES: list[tuple[str, Parse, Action, str, str]] = [
     ("QBO invalid reference", lambda: qbo.parse_fault(400, qbo_fault(
         "2500", "Invalid Reference Id", "Invalid Reference Id : Accounts element id 9999 not found")),
      Action.PERMANENT, "qbo.invalid_reference", "Accounts element id 9999 not found"),
+    ("QBO inactive reference (2500, as the sandbox and Intuit send it)", lambda: qbo.parse_fault(400, qbo_fault(
+        "2500", "Invalid Reference Id", "Invalid Reference Id : Something you're trying to use has been made "
+        "inactive. Check the fields with accounts, customers, items, vendors or employees.")),
+     Action.PERMANENT, "qbo.inactive_reference", "is inactive in QuickBooks"),
     ("QBO required field", lambda: qbo.parse_fault(400, qbo_fault(
         "2020", "Required param missing, need to supply the required value for the API",
         "Required parameter Line.Amount is missing in the request")),
@@ -115,6 +119,9 @@ CASES: list[tuple[str, Parse, Action, str, str]] = [
         "610", "Object Not Found", "Object Not Found : Something you're trying to use has been made inactive. "
         "Check the fields with accounts, customers, items, vendors or employees.")),
      Action.PERMANENT, "qbo.inactive", "inactive"),
+    ("QBO document deleted by someone else", lambda: qbo.parse_fault(400, qbo_fault(
+        "610", "Object Not Found", "Another user has deleted this transaction.")),
+     Action.PERMANENT, "qbo.deleted_meanwhile", "deleted in QuickBooks by someone else"),
     ("QBO not found, plain", lambda: qbo.parse_fault(400, qbo_fault(
         "610", "Object Not Found", "Object Not Found : VendorCredit 9999")),
      Action.PERMANENT, "qbo.not_found", "VendorCredit 9999"),

@@ -47,7 +47,7 @@ def test_qbo_vendor_credit_carries_tag_accounts_and_a_memo_with_vendor_order_and
     line = p["Line"][0]
     assert line["Amount"] == Decimal("42.50") and str(line["Amount"]) == "42.50"
     assert line["DetailType"] == "AccountBasedExpenseLineDetail"
-    assert line["AccountBasedExpenseLineDetail"]["AccountRef"]["value"] == "81"  # DAMAGED override
+    assert line["AccountBasedExpenseLineDetail"]["AccountRef"]["value"] == "93"  # DAMAGED override
     assert line["AccountBasedExpenseLineDetail"]["ClassRef"] == {"value": "5000000000000012345"}
     assert "CurrencyRef" not in p and "GlobalTaxCalculation" not in p
     assert result.parties[0].entity == "Vendor" and result.parties[0].create_payload == {
@@ -228,7 +228,7 @@ def test_a_long_case_id_gets_the_short_form_and_keeps_the_full_id_in_the_memo() 
 def test_line_account_aliases_map_to_their_own_account() -> None:
     case_lines = lines("30.00") + lines("12.50", account="shipping")
     doc = plan(lines=case_lines).documents[0]
-    assert [ln["AccountBasedExpenseLineDetail"]["AccountRef"]["value"] for ln in doc.payload["Line"]] == ["81", "84"]
+    assert [ln["AccountBasedExpenseLineDetail"]["AccountRef"]["value"] for ln in doc.payload["Line"]] == ["93", "94"]
     err = error_of(lines=lines("30.00") + lines("12.50", account="duty"))
     assert err.code is MappingErrorCode.LINE_ACCOUNT_NOT_MAPPED and err.field == "lines[1].account"
     assert "shipping" in err.reason

@@ -8,34 +8,37 @@ from decimal import Decimal
 from typing import Any
 
 from connectors.sandbox import wire
-from connectors.sandbox.quickbooks.entities import EntitySpec
+from connectors.sandbox.quickbooks.entities import LINKED_TXN_TYPES, EntitySpec
 from connectors.sandbox.store import Company
 
 
 def after_write(
     company: Company, spec: EntitySpec, body: dict[str, Any] | None, previous: dict[str, Any] | None
 ) -> None:
-    if spec.name == "BillPayment":
-        recompute_bill_balances(company)
+    if spec.name in LINKED_TXN_TYPES:
+        recompute_applied_balances(company, spec.name)
     if spec.name in ("Bill", "VendorCredit", "BillPayment"):
         recompute_party_balances(company, "Vendor", "VendorRef", ("Bill",), ("VendorCredit",))
-    if spec.name in ("Invoice", "CreditMemo"):
+    if spec.name in ("Invoice", "CreditMemo", "Payment"):
         recompute_party_balances(company, "Customer", "CustomerRef", ("Invoice",), ("CreditMemo",))
 
 
-def recompute_bill_balances(company: Company) -> None:
-    """Bill and vendor-credit balances = total minus what live bill payments applied to them."""
+def recompute_applied_balances(company: Company, payment_entity: str) -> None:
+    """Balances of what payments apply to (bills and vendor credits for bill payments, invoices and credit
+    memos for payments) = total minus what live payments applied to them."""
     applied: dict[tuple[str, str], Decimal] = {}
-    for payment in company.live("BillPayment"):
+    for payment in company.live(payment_entity):
         for line in payment.body.get("Line", []):
             for link in line.get("LinkedTxn", []):
                 key = (str(link.get("TxnType")), str(link.get("TxnId")))
                 applied[key] = applied.get(key, Decimal("0")) + wire.to_decimal(line.get("Amount", 0))
-    for entity in ("Bill", "VendorCredit"):
+    for entity in LINKED_TXN_TYPES[payment_entity]:
         for doc in company.live(entity):
             balance = wire.to_decimal(doc.body.get("TotalAmt", 0)) - applied.get((entity, doc.id), Decimal("0"))
             if doc.body.get("Balance") != balance:
                 doc.body["Balance"] = balance
+                if "RemainingCredit" in doc.body:
+                    doc.body["RemainingCredit"] = balance
                 doc.updated = company.clock.now()
 
 

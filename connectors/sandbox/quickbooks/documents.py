@@ -17,6 +17,7 @@ from connectors.sandbox import wire
 from connectors.sandbox.quickbooks import faults as qf
 from connectors.sandbox.quickbooks.balances import after_write
 from connectors.sandbox.quickbooks.entities import (
+    LINKED_TXN_TYPES,
     EntitySpec,
 )
 from connectors.sandbox.quickbooks.schema import clean_entity
@@ -298,7 +299,7 @@ class QboBooks:
             body.setdefault("TxnTaxDetail", {"TotalTax": Decimal("0")})
 
     def _total(self, spec: EntitySpec, body: dict[str, Any]) -> Decimal:
-        if spec.name == "BillPayment":
+        if spec.name in LINKED_TXN_TYPES:
             return wire.to_decimal(body["TotalAmt"])
         total = Decimal("0")
         for line in body.get("Line", []):
@@ -363,6 +364,8 @@ class QboBooks:
             "IncomeAccountRef": ("Account",),
             "ExpenseAccountRef": ("Account",),
             "AssetAccountRef": ("Account",),
+            "ClassRef": ("Class",),
+            "PaymentMethodRef": ("PaymentMethod",),
         }.get(ref_name)
         for entity in targets or ():
             doc = self.company.get(entity, value)

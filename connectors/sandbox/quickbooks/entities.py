@@ -16,6 +16,8 @@ TOP_REFERENCES: dict[str, str] = {
     "ExpenseAccountRef": "Account",
     "AssetAccountRef": "Account",
     "ParentRef": "Account",
+    "PaymentMethodRef": "PaymentMethod",
+    "ClassRef": "Class",
 }
 
 LINE_DETAIL_REFERENCES: dict[str, str] = {
@@ -23,6 +25,14 @@ LINE_DETAIL_REFERENCES: dict[str, str] = {
     "ItemRef": "Item",
     "CustomerRef": "Customer",
     "TaxCodeRef": "TaxCode",
+    "ClassRef": "Class",
+    "PaymentMethodRef": "PaymentMethod",
+}
+
+#: Payments apply to these transaction types through ``Line.LinkedTxn``.
+LINKED_TXN_TYPES: dict[str, tuple[str, ...]] = {
+    "BillPayment": ("Bill", "VendorCredit"),
+    "Payment": ("Invoice", "CreditMemo"),
 }
 
 #: Lengths Intuit enforces on create/update (fault 2050).
@@ -173,6 +183,22 @@ SPECS: dict[str, EntitySpec] = {
             ),
         ),
         EntitySpec(
+            "Class",
+            "name",
+            required=("Name",),
+            unique_name="Name",
+            queryable=frozenset(
+                {"Id", "Name", "Active", "FullyQualifiedName", "MetaData.CreateTime", "MetaData.LastUpdatedTime"}
+            ),
+        ),
+        EntitySpec(
+            "PaymentMethod",
+            "name",
+            required=("Name",),
+            unique_name="Name",
+            queryable=frozenset({"Id", "Name", "Active", "Type", "MetaData.CreateTime", "MetaData.LastUpdatedTime"}),
+        ),
+        EntitySpec(
             "TaxCode",
             "list",
             writable=False,
@@ -257,6 +283,15 @@ SPECS: dict[str, EntitySpec] = {
             deletable=True,
             voidable=True,
             queryable=_TXN_QUERYABLE | {"VendorRef", "PayType"},
+        ),
+        EntitySpec(
+            "Payment",
+            "txn",
+            required=("CustomerRef", "TotalAmt"),
+            deletable=True,
+            voidable=True,
+            # PaymentRefNum: refundsync finds its payments by it (whether Intuit filters on it is unconfirmed).
+            queryable=_TXN_QUERYABLE | {"CustomerRef", "PaymentRefNum"},
         ),
     )
 }

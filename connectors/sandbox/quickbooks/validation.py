@@ -5,12 +5,12 @@ currency (6000), closed books (6210), duplicate document numbers (6140) and name
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from connectors.sandbox.quickbooks import faults as qf
 from connectors.sandbox.quickbooks.entities import (
     LINE_DETAIL_REFERENCES,
+    LINKED_TXN_TYPES,
     STRING_LIMITS,
     TOP_REFERENCES,
     EntitySpec,
@@ -49,9 +49,9 @@ class QboChecks:
             value = body.get(name)
             if isinstance(value, str) and len(value) > limit:
                 raise qf.string_too_long(name, limit, len(value))
-        if spec.needs_lines:
+        if spec.kind == "txn":
             lines = [ln for ln in body.get("Line", []) if ln.get("DetailType") != "SubTotalLineDetail"]
-            if not lines:
+            if spec.needs_lines and not lines:
                 raise qf.required("Line")
             for line in lines:
                 self._check_line(spec, line)
@@ -82,14 +82,14 @@ class QboChecks:
 
     def _check_line(self, spec: EntitySpec, line: dict[str, Any]) -> None:
         detail_type = line.get("DetailType")
-        if spec.name in ("BillPayment",):
+        if spec.name in LINKED_TXN_TYPES:
             if "Amount" not in line:
                 raise qf.required("Line.Amount")
             linked = line.get("LinkedTxn") or []
             if not linked:
                 raise qf.required("Line.LinkedTxn")
             for link in linked:
-                self._check_linked_bill(link, line["Amount"])
+                self._check_linked(LINKED_TXN_TYPES[spec.name], link)
             return
         if not detail_type:
             raise qf.required("Line.DetailType")
@@ -120,9 +120,9 @@ class QboChecks:
             if detail and detail.get(ref_name):
                 self._reference(target, detail[ref_name], f"Line.{detail_type}.{ref_name}")
 
-    def _check_linked_bill(self, link: dict[str, Any], amount: Decimal) -> None:
+    def _check_linked(self, allowed: tuple[str, ...], link: dict[str, Any]) -> None:
         txn_type = link.get("TxnType")
-        if txn_type not in ("Bill", "VendorCredit"):
+        if txn_type not in allowed:
             raise qf.invalid_enum("Line.LinkedTxn.TxnType", str(txn_type))
         doc = self.company.get(str(txn_type), str(link.get("TxnId")))
         if doc is None:

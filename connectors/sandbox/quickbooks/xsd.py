@@ -36,6 +36,9 @@ ROOT_TYPES = (
     "RefundReceipt",
     "Deposit",
     "BillPayment",
+    "Payment",
+    "Class",
+    "PaymentMethod",
     "CompanyInfo",
     "Preferences",
 )

@@ -22,6 +22,10 @@ def test_quickbooks_demo_company(sandbox: SandboxServer) -> None:
         "90": ("Sales Returns and Allowances", "Income"), "80": ("Cost of Goods Sold", "Cost of Goods Sold"),
         "91": ("Purchase Returns and Refunds", "Cost of Goods Sold"), "7": ("Office Supplies", "Expense"),
         "92": ("Freight Refunds (retired)", "Cost of Goods Sold"),
+        "36": ("Card refunds clearing", "Other Current Asset"), "37": ("Marketplace balance", "Other Current Asset"),
+        "82": ("Purchase price adjustments", "Cost of Goods Sold"), "83": ("Goods not received", "Cost of Goods Sold"),
+        "93": ("Purchase returns - damaged goods", "Cost of Goods Sold"),
+        "94": ("Freight and shipping costs", "Cost of Goods Sold"),
     }
     assert {k: (a["Name"], a["AccountType"]) for k, a in accounts.items()} == expected
     assert accounts["92"]["Active"] is False
@@ -33,7 +37,13 @@ def test_quickbooks_demo_company(sandbox: SandboxServer) -> None:
     assert {k: c["DisplayName"] for k, c in customers.items()} == {
         "1": "Northwind Retail Inc.", "2": "王小明", "3": "山田太郎", "4": "Contoso Outdoor GmbH"}
     assert {k: i["Name"] for k, i in _bodies(sandbox, QBO, "Item", "Id").items()} == {
-        "1": "Services", "2": "Returned Goods", "3": "Lantern LX-200"}
+        "1": "Services", "2": "Returned Goods", "3": "Lantern LX-200", "21": "Sales returns and allowances",
+        "22": "Price adjustments", "23": "Shipping refunds"}
+    assert {k: c["Name"] for k, c in _bodies(sandbox, QBO, "Class", "Id").items()} == {
+        "5000000000000012345": "Purchasing", "5000000000000012346": "Customer care"}
+    assert {k: (m["Name"], m["Type"]) for k, m in _bodies(sandbox, QBO, "PaymentMethod", "Id").items()} == {
+        "1": ("Check", "NON_CREDIT_CARD"), "3": ("Credit card", "CREDIT_CARD"),
+        "7": ("Marketplace balance", "NON_CREDIT_CARD")}
     bills = _bodies(sandbox, QBO, "Bill", "DocNumber")
     assert {k: (b["Id"], b["Balance"]) for k, b in bills.items()} == {
         "BILL-1042": ("130", 1200), "BILL-1043": ("131", 8800), "BILL-1044": ("132", Decimal("315.50"))}
