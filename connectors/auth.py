@@ -107,17 +107,19 @@ class TokenKeeper:
     """Hands out a valid access token for a tenant, refreshing once per expiry across the fleet."""
 
     def __init__(self, redis: Redis, store: TokenStore, *, lock_timeout: float = 30.0,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), margin: timedelta = REFRESH_MARGIN):
+        """``margin``: refresh this long before expiry; one provider minute, so it compresses with time in tests."""
         self.redis = redis
         self.store = store
         self.lock_timeout = lock_timeout
         self.clock = clock
+        self.margin = margin
 
     def access_token(self, tenant: str, provider: str, refresh: Refresh) -> str:
         stored = self._load(tenant)
-        if not stored.tokens.stale(self.clock()):
+        if not stored.tokens.stale(self.clock(), self.margin):
             return stored.tokens.access_token
-        return self._refresh(tenant, provider, refresh, lambda s: s.tokens.stale(self.clock()))
+        return self._refresh(tenant, provider, refresh, lambda s: s.tokens.stale(self.clock(), self.margin))
 
     def after_unauthorized(self, tenant: str, provider: str, refresh: Refresh, rejected_access_token: str) -> str:
         """A request was refused with 401: refresh, unless someone already replaced that access token."""

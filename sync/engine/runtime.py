@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -60,7 +61,8 @@ def connector_runtime(settings: Settings) -> ConnectorRuntime:
     redis = redis_for(settings.coordination_url)
     store = LedgerTokenStore(session_factory(settings.database_url),
                              settings.token_key.get_secret_value() if settings.token_key else None)
-    return ConnectorRuntime(TokenKeeper(redis, store), FleetLimiter(redis), settings)
+    keeper = TokenKeeper(redis, store, margin=timedelta(seconds=settings.limit_minute_seconds))
+    return ConnectorRuntime(keeper, FleetLimiter(redis), settings)
 
 
 @lru_cache(maxsize=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,9 @@ def make_runtime(redis_url: str, ledger_dir: Path, *, minute_seconds: float = 60
     cfg = Settings(database_url=url, broker_url=redis_url, token_key=key, limit_minute_seconds=minute_seconds,
                    quickbooks_client_id="sandbox-qbo-client", quickbooks_client_secret="sandbox-qbo-secret",
                    xero_client_id="sandbox-xero-client", xero_client_secret="sandbox-xero-secret", **settings)
-    return ConnectorRuntime(TokenKeeper(redis, store), FleetLimiter(redis), cfg)
+    return ConnectorRuntime(
+        TokenKeeper(redis, store, margin=timedelta(seconds=minute_seconds)), FleetLimiter(redis), cfg
+    )
 
 
 def connect(runtime: ConnectorRuntime, sandbox: Any, tenant: TenantConfig) -> TokenSet:
