@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     limit_minute_seconds: float = Field(
         default=60.0, gt=0, description="How long a provider 'minute' lasts (time compression for tests)."
     )
+    limiter_max_wait: float = Field(
+        default=20.0, gt=0,
+        description="Seconds a call may wait for a rate-limit slot inside a task; longer waits are rescheduled.",
+    )
     http_timeout: float = Field(default=60.0, gt=0, description="Seconds before a provider request times out.")
     max_case_bytes: int = Field(default=65536, ge=1024, description="Largest accepted case payload, bytes.")
 
@@ -93,6 +97,7 @@ class Settings(BaseSettings):
             "auto_post": str(self.auto_post).lower(),
             "limit_minute_seconds": str(self.limit_minute_seconds),
             "http_timeout": str(self.http_timeout),
+            "limiter_max_wait": str(self.limiter_max_wait),
         }
 
 

@@ -139,7 +139,11 @@ class Slot:
 
 
 class LimiterTimeout(TimeoutError):
-    """No slot within the caller's deadline; nothing was sent."""
+    """No slot within the caller's deadline; nothing was sent. ``wait``: seconds until one is expected."""
+
+    def __init__(self, message: str, wait: float = 0.0):
+        super().__init__(message)
+        self.wait = wait
 
 
 class FleetLimiter:
@@ -194,7 +198,7 @@ class FleetLimiter:
                 slot.waited_seconds = time.monotonic() - started
                 return slot
             if timeout is not None and time.monotonic() - started + wait > timeout:
-                raise LimiterTimeout(f"no request slot for {scope.key} within {timeout} s")
+                raise LimiterTimeout(f"no request slot for {scope.key} within {timeout:g} s", wait=wait)
             # A little jitter so processes woken together do not collide on the same free slot.
             time.sleep(wait * (1 + random.random() * 0.05) + 0.001)
 

@@ -92,16 +92,24 @@ def schedule_flush(tenant: str, countdown: float = DEBOUNCE_SECONDS) -> bool:
 @app.task(name="refundsync.flush_tenant", bind=True)
 def flush_tenant(self: Any, tenant: str) -> dict[str, Any]:
     """Post what is due for one tenant; schedule the next flush when a retry falls due."""
+    from sync.engine.claims import next_due_at
     from sync.engine.flush import flush_tenant as run_flush
     from sync.engine.runtime import engine_deps
 
     deps = engine_deps()
     clear_scheduled(deps.redis, tenant)
-    report = run_flush(deps, tenant)
     settings = get_settings()
-    countdown = countdown_until(report.next_due, deps.clock(), cap=float(settings.max_retry_countdown))
-    if countdown is not None and not report.locked_out:
-        schedule_flush(tenant, max(countdown, DEBOUNCE_SECONDS))
+    report = None
+    try:
+        report = run_flush(deps, tenant)
+    finally:
+        # Whatever happened (even the task's time limit), the next flush is booked when work remains.
+        if report is None or not report.locked_out:
+            with deps.sessions() as session:
+                due = report.next_due if report is not None else next_due_at(session, tenant, deps.clock())
+            countdown = countdown_until(due, deps.clock(), cap=float(settings.max_retry_countdown))
+            if countdown is not None:
+                schedule_flush(tenant, max(countdown, DEBOUNCE_SECONDS))
     return {"tenant": tenant, "locked_out": report.locked_out, "claimed": report.claimed, **report.counts}
 
 

@@ -67,7 +67,9 @@ class QboTransport:
         self.minute_seconds = settings.limit_minute_seconds
         #: How long to wait for a limiter slot before answering ``rate_limited`` (nothing sent): a full
         #: minute budget, or the one-minute block after a 429, frees up within one provider minute.
-        self.slot_timeout = 1.5 * self.minute_seconds
+        # Waiting longer inside a task would hold claimed postings past the task's time limit: the engine
+        # reschedules instead (see REFUNDSYNC_LIMITER_MAX_WAIT).
+        self.slot_timeout = min(1.5 * self.minute_seconds, runtime.settings.limiter_max_wait)
         #: The access token in use and its expiry, kept in memory until it is due for refresh: reading and
         #: decrypting it from the ledger on every call would cost more than the call itself. If another
         #: process refreshed meanwhile, the old token still works until it expires, and a 401 goes back
@@ -109,8 +111,8 @@ class QboTransport:
         limiter = self.runtime.limiter
         try:
             slot = limiter.acquire(self.scope, budgets, timeout=self.slot_timeout)
-        except LimiterTimeout:
-            wait = self.minute_seconds
+        except LimiterTimeout as exc:
+            wait = exc.wait or self.minute_seconds
             error = ProviderError(QBO, None, None, f"no request slot for this company within {self.slot_timeout:g} s",
                                   write=write, retry_after=wait)
             raise QboCallError(error, Classification(

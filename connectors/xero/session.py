@@ -65,7 +65,9 @@ class XeroSession:
         self.budgets = request_budgets(self.scope)
         # Waiting longer than two provider minutes for a slot means the tenant is blocked (Retry-After,
         # day limit): give the posting back to the engine instead of holding the flush.
-        self.slot_timeout = 2 * settings.limit_minute_seconds
+        # Waiting longer inside a task would hold claimed postings past the task's time limit: the engine
+        # reschedules instead (see REFUNDSYNC_LIMITER_MAX_WAIT).
+        self.slot_timeout = min(2 * settings.limit_minute_seconds, settings.limiter_max_wait)
         self.sdk = XeroSdk(tenant.api_base_url, settings.http_timeout)
         self._credentials: tuple[str, str] | None = None
 
@@ -126,7 +128,7 @@ class XeroSession:
                 self._feed_back(reply)
                 return reply
         except LimiterTimeout as exc:
-            error = ProviderError(XERO, None, "limiter", str(exc), write=False)
+            error = ProviderError(XERO, None, "limiter", str(exc), write=False, retry_after=exc.wait or None)
             raise CallFailed(error, classify(error)) from None
 
     def _feed_back(self, reply: Reply) -> None:

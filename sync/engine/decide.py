@@ -54,7 +54,8 @@ def after_error(classification: Classification, attempts_so_far: int, policy: Re
         return Transition(PostingState.FAILED, "failed", classification.reason, code)
     if action is Action.RECONNECT:
         return Transition(PostingState.WAITING_RECONNECT, "waiting", classification.reason, code)
-    if attempts_so_far >= policy.max_attempts:
+    # Being told to wait is not a failed try: a rate limit never uses up the retry budget.
+    if action is not Action.RATE_LIMITED and attempts_so_far >= policy.max_attempts:
         return Transition(PostingState.FAILED, "failed",
                           f"gave up after {attempts_so_far} attempts; last answer: {classification.reason}", code)
     if action is Action.RATE_LIMITED and classification.retry_after is not None:

@@ -151,11 +151,13 @@ def _process(deps: EngineDeps, tenant: str, config: TenantConfig | None, client:
         session.commit()
 
         ready = [w for w in works if w.document is not None]
+        sent: set[str] = set()
         try:
             ready = _look_up(session, deps, client, ready, report)
             ready = _bind(session, deps, client, ready, report)
             session.commit()
             if ready:
+                sent = {w.posting.id for w in ready}
                 outcomes = _send(client, ready)
                 for work in ready:
                     _apply(session, deps, work, outcomes[work.posting.id], report)
@@ -165,7 +167,27 @@ def _process(deps: EngineDeps, tenant: str, config: TenantConfig | None, client:
                 if work.posting.state == PostingState.IN_FLIGHT.value:
                     _finish(session, work.posting, Transition(PostingState.WAITING_RECONNECT, "waiting", reason,
                                                                "RECONNECT"), deps, report, operation="auth")
+        except BaseException:
+            # Anything else (a bug, the task's time limit): hand the claims back at once rather than leave
+            # them to their lease. What was handed to the connector may be in the books: look it up first.
+            session.rollback()
+            _release(session, works, sent, deps)
+            raise
         session.commit()
+
+
+def _release(session: Session, works: list[_Work], sent: set[str], deps: EngineDeps) -> None:
+    now = deps.clock()
+    for work in works:
+        posting = session.get(Posting, work.posting.id)
+        if posting is None or posting.state != PostingState.IN_FLIGHT.value:
+            continue
+        posting.state = (PostingState.UNKNOWN if posting.id in sent else PostingState.PENDING).value
+        posting.lease_owner = None
+        posting.lease_expires_at = None
+        posting.next_attempt_at = now + timedelta(seconds=deps.policy.base_seconds)
+        posting.updated_at = now
+    session.commit()
 
 
 def _plan(work: _Work, revision: CaseRevision, config: TenantConfig, plans: dict[int, CasePlan | MappingError],
@@ -226,10 +248,12 @@ def _look_up(session: Session, deps: EngineDeps, client: TenantClient, works: li
 def _find(session: Session, client: TenantClient, posting: Posting, document: PlannedDocument
           ) -> list[RemoteDocument]:
     if document.lookup_field and document.tag:
+        session.commit()  # never hold a ledger transaction (SQLite: the write lock) across a network call
         return client.find_by_tag(document.type, document.lookup_field, document.tag)
     credit = session.get(Posting, posting.depends_on_id) if posting.depends_on_id else None
     if credit is None or not credit.remote_id:
         return []
+    session.commit()
     return client.find_by_tag(document.type, CREDIT_LOOKUP, credit.remote_id)
 
 
@@ -253,6 +277,7 @@ def _bind(session: Session, deps: EngineDeps, client: TenantClient, works: list[
         try:
             if PARTY_ID in document.placeholders:
                 party_plan = next(p for p in plan.parties if p.key == document.party_key)
+                session.commit()  # no ledger transaction across network calls
                 values[PARTY_ID] = deps.parties.resolve(client, party_plan, provider_name).id
             if CREDIT_ID in document.placeholders:
                 credit = session.get(Posting, work.posting.depends_on_id) if work.posting.depends_on_id else None
@@ -261,6 +286,7 @@ def _bind(session: Session, deps: EngineDeps, client: TenantClient, works: list[
                                       "(it was removed or unposted); `refundsync repost` the case")
                 values[CREDIT_ID] = credit.remote_id
             if ORIGINAL_ID in document.placeholders and plan.original is not None:
+                session.commit()
                 original = client.outstanding(plan.original.type, plan.original.lookup_field, plan.original.number)
                 if original is None:
                     raise _Unpostable("ORIGINAL_NOT_FOUND",

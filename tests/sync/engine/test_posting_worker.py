@@ -27,7 +27,9 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def sandbox() -> Iterator[SandboxServer]:
-    with running_sandbox() as server:
+    # A provider "minute" of 2 s (here and in REFUNDSYNC_LIMIT_MINUTE_SECONDS): a 429's Retry-After lasts
+    # seconds, not a minute.
+    with running_sandbox(minute_seconds=2) as server:
         yield server
 
 
@@ -48,7 +50,8 @@ def env(tmp_path: Path, redis_srv: RedisServer, sandbox: SandboxServer) -> dict[
     return refundsync_env(broker_url=redis_srv.url, database_url=url, tenants_file=tenants, token_key=key,
                           xero_client_id="sandbox-xero-client", xero_client_secret="sandbox-xero-secret",
                           quickbooks_client_id="sandbox-qbo-client", quickbooks_client_secret="sandbox-qbo-secret",
-                          visibility_timeout=120, task_time_limit=60, max_retry_countdown=30)
+                          visibility_timeout=120, task_time_limit=60, max_retry_countdown=30,
+                          limit_minute_seconds=2)
 
 
 def _states(url: str) -> Counter[str]:
@@ -91,3 +94,32 @@ def test_enqueued_cases_are_posted_exactly_once(env: dict[str, str], sandbox: Sa
         remote_ids |= {str(d["id"]) for d in documents}
     # Xero allocation ids name their credit note too; every other id is the document's own
     assert {p.remote_id for p in postings} == remote_ids
+
+
+@pytest.mark.parametrize("tenant", ["demo-xero", "demo-qbo"])
+def test_lost_responses_errors_and_a_429_burst_never_duplicate(env: dict[str, str], sandbox: SandboxServer,
+                                                               tmp_path: Path, tenant: str) -> None:
+    """10% of writes committed then their response dropped, 5% answered 500/503, one 429 burst."""
+    url = env["REFUNDSYNC_DATABASE_URL"]
+    sandbox.admin.set_faults(tenant, drop_rate=0.10, error_rate=0.05, throttle_next=3, seed=11)
+    cases = list(make_cases(80, tenant=tenant, prefix="RFF-"))
+    path = write_csv(tmp_path / "cases.csv", cases)
+    worker = WorkerProcess(env, tmp_path / "worker.log", "--concurrency", "2")
+    try:
+        worker.wait_ready()
+        assert run_cli(["enqueue", str(path), "--quiet"], env).returncode == 0
+        wait_until(lambda: sum(_states(url).values()) > 80 and set(_states(url)) == {"posted"}, timeout=240,
+                   interval=0.5, what="every posting posted despite the faults")
+    finally:
+        worker.stop()
+        sandbox.admin.clear_faults(tenant)
+    with session_scope(url) as s:
+        postings = s.execute(select(Posting.document_type, Posting.remote_id, Posting.tag)).all()
+    dropped = [r for r in sandbox.admin.requests(company=tenant) if r.get("outcome") == "dropped"]
+    assert dropped, "the fault injection did not drop any response: the test proves nothing"
+    by_type = Counter(p.document_type for p in postings)
+    for entity, count in by_type.items():
+        assert entity is not None
+        documents = sandbox.admin.documents(tenant, entity=entity, origin="api")
+        assert len(documents) == count, (entity, len(documents), count)
+    assert len({p.remote_id for p in postings}) == len(postings)
