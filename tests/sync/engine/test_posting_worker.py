@@ -123,3 +123,56 @@ def test_lost_responses_errors_and_a_429_burst_never_duplicate(env: dict[str, st
         documents = sandbox.admin.documents(tenant, entity=entity, origin="api")
         assert len(documents) == count, (entity, len(documents), count)
     assert len({p.remote_id for p in postings}) == len(postings)
+
+
+def test_unmapped_reason_fails_with_its_fix_and_retry_posts_it_once(env: dict[str, str], sandbox: SandboxServer,
+                                                                    tmp_path: Path) -> None:
+    import json
+
+    import yaml
+
+    from tests.support.factories import make_case
+
+    tenants = Path(env["REFUNDSYNC_TENANTS_FILE"])
+    raw = yaml.safe_load(tenants.read_text(encoding="utf-8"))
+    raw["tenants"]["demo-xero"]["mapping"]["kinds"]["vendor_refund"]["strict_reasons"] = True
+    tenants.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    case = make_case(4, tenant="demo-xero", prefix="RFU-", reason_code="CUSTOMS_HOLD", payment=None,
+                     original_document=None)
+    path = tmp_path / "one.json"
+    path.write_text(json.dumps([case]))
+    url = env["REFUNDSYNC_DATABASE_URL"]
+    worker = WorkerProcess(env, tmp_path / "worker.log", "--concurrency", "1")
+    try:
+        worker.wait_ready()
+        assert run_cli(["enqueue", str(path)], env).returncode == 0
+        wait_until(lambda: _states(url) == Counter({"failed": 1}), timeout=60, what="the case failed")
+        groups = json.loads(run_cli(["failed", "--json"], env).stdout)
+        assert [(g["tenant"], g["code"], g["case_ids"]) for g in groups] == [
+            ("demo-xero", "REASON_NOT_MAPPED", ["RFU-000004"])]
+        assert "add it under mapping.kinds.vendor_refund.reasons" in groups[0]["reason"]
+        table = run_cli(["failed"], env).stdout
+        assert "REASON_NOT_MAPPED" in table and "RFU-000004" in table
+        story = json.loads(run_cli(["show", "RFU-000004", "--json"], env).stdout)
+        [posting] = story["revisions"][0]["postings"]
+        assert posting["state"] == "failed" and posting["attempts"][0]["operation"] == "map"
+        assert sandbox.admin.documents("demo-xero", entity="CreditNote", origin="api") == []
+
+        # the operator maps the reason code, then re-runs everything that failed for that reason
+        raw["tenants"]["demo-xero"]["mapping"]["kinds"]["vendor_refund"]["reasons"]["CUSTOMS_HOLD"] = {
+            "account": "300"}
+        tenants.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        dry = run_cli(["retry", "--failed", "--reason", "REASON_NOT_MAPPED", "--dry-run"], env)
+        assert "would re-run RFU-000004 credit" in dry.stdout and _states(url) == Counter({"failed": 1})
+        done = run_cli(["retry", "--failed", "--reason", "REASON_NOT_MAPPED"], env)
+        assert "1 posting(s) queued" in done.stdout, done.stderr
+        wait_until(lambda: _states(url) == Counter({"posted": 1}), timeout=60, what="the case posted")
+        # a second re-run finds nothing to do: never a second document
+        assert "0 posting(s) queued" in run_cli(["retry", "RFU-000004"], env).stdout
+    finally:
+        worker.stop()
+    notes = sandbox.admin.documents("demo-xero", entity="CreditNote", origin="api")
+    assert [n["body"]["Reference"] for n in notes] == ["RFU-000004"]
+    story = json.loads(run_cli(["show", "RFU-000004", "--json"], env).stdout)
+    operations = [a["operation"] for a in story["revisions"][0]["postings"][0]["attempts"]]
+    assert operations == ["map", "operator", "lookup", "create"]
