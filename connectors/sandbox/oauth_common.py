@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from connectors.sandbox.settings import OAuthClient
 from connectors.sandbox.state import SandboxState
+from connectors.sandbox.tokens import TokenError, TokenPair
 
 
 async def form(request: Request) -> dict[str, str]:
@@ -58,3 +60,23 @@ def log_oauth(state: SandboxState, request: Request, status: int, outcome: str, 
     record = state.requests.start("oauth", request.method, request.url.path, "", state.clock.now())
     record.client_id = client_id
     state.requests.finish(record, status, outcome)
+
+
+def grant(state: SandboxState, request: Request, client: OAuthClient, data: dict[str, str],
+          body: Callable[[TokenPair], dict[str, object]]) -> Response:
+    """The token endpoint's two grants, answered the same way by both providers (only the body differs)."""
+    grant_type = data.get("grant_type", "")
+    try:
+        if grant_type == "authorization_code":
+            pair = state.tokens.exchange_code(client.client_id, data.get("code", ""), data.get("redirect_uri", ""))
+        elif grant_type == "refresh_token":
+            pair = state.tokens.refresh_grant(client.client_id, data.get("refresh_token", ""))
+        else:
+            log_oauth(state, request, 400, "error", client.client_id)
+            return JSONResponse({"error": "unsupported_grant_type"}, status_code=400)
+    except TokenError as exc:
+        log_oauth(state, request, 400, "error", client.client_id)
+        return JSONResponse({"error": exc.error}, status_code=400)
+    state.dirty = True
+    log_oauth(state, request, 200, "ok", client.client_id)
+    return JSONResponse(body(pair), headers={"Cache-Control": "no-store", "Pragma": "no-cache"})

@@ -24,13 +24,14 @@ from connectors.sandbox.oauth_common import (
     authenticate_client,
     basic_credentials,
     form,
+    grant,
     log_oauth,
     redirect_allowed,
     redirect_with,
 )
 from connectors.sandbox.state import SandboxState
 from connectors.sandbox.store import Company
-from connectors.sandbox.tokens import TokenError, TokenPair
+from connectors.sandbox.tokens import TokenPair
 from connectors.sandbox.xero import faults as xf
 from connectors.sandbox.xero.routes import RULES
 
@@ -101,21 +102,7 @@ async def token(request: Request) -> Response:
     if client is None:
         log_oauth(state, request, 400, "unauthorized", None)
         return JSONResponse({"error": "invalid_client"}, status_code=400)
-    grant_type = data.get("grant_type", "")
-    try:
-        if grant_type == "authorization_code":
-            pair = state.tokens.exchange_code(client.client_id, data.get("code", ""), data.get("redirect_uri", ""))
-        elif grant_type == "refresh_token":
-            pair = state.tokens.refresh_grant(client.client_id, data.get("refresh_token", ""))
-        else:
-            log_oauth(state, request, 400, "error", client.client_id)
-            return JSONResponse({"error": "unsupported_grant_type"}, status_code=400)
-    except TokenError as exc:
-        log_oauth(state, request, 400, "error", client.client_id)
-        return JSONResponse({"error": exc.error}, status_code=400)
-    state.dirty = True
-    log_oauth(state, request, 200, "ok", client.client_id)
-    return JSONResponse(token_body(pair), headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+    return grant(state, request, client, data, token_body)
 
 
 async def revocation(request: Request) -> Response:
