@@ -39,6 +39,19 @@ def fail_config(exc: ConfigError) -> NoReturn:
     raise typer.Exit(2)
 
 
+def migrated_ledger_url() -> str:
+    """The ledger URL, after checking it is migrated; otherwise exit saying which command to run."""
+    from config.settings import get_settings
+    from sync.ledger.db import LedgerNotMigrated, require_migrated
+
+    url = get_settings().database_url
+    try:
+        require_migrated(url)
+    except LedgerNotMigrated as exc:
+        fail(str(exc))
+    return url
+
+
 def print_json(data: object) -> None:
     """JSON for scripts: plain stdout, no Rich markup or wrapping."""
     import json

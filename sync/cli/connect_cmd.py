@@ -13,7 +13,7 @@ from sqlalchemy import select
 from config.errors import ConfigError
 from config.settings import get_settings
 from config.tenants import load_tenants
-from sync.cli.app import app, console, fail, fail_config, print_json
+from sync.cli.app import app, console, fail, fail_config, migrated_ledger_url, print_json
 
 
 class ProviderName(StrEnum):
@@ -70,18 +70,15 @@ def connect(
 @app.command()
 def connections(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
     """Every tenant with its connection state and token expiry (tokens themselves are never shown)."""
-    from sync.ledger.db import LedgerNotMigrated, require_migrated, session_scope
+    from sync.ledger.db import session_scope
     from sync.ledger.models import OAuthToken
 
     settings = get_settings()
     try:
         tenants = load_tenants(settings.tenants_file)
-        require_migrated(settings.database_url)
     except ConfigError as exc:
         fail_config(exc)
-    except LedgerNotMigrated as exc:
-        fail(str(exc))
-    with session_scope(settings.database_url) as session:
+    with session_scope(migrated_ledger_url()) as session:
         rows = {r.tenant: r for r in session.scalars(select(OAuthToken))}
     now = datetime.now(UTC)
     out = []

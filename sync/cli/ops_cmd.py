@@ -9,7 +9,7 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 
 from config.settings import get_settings
-from sync.cli.app import app, console, fail, print_json
+from sync.cli.app import app, console, fail, migrated_ledger_url, print_json
 
 
 def _since(value: str | None) -> datetime | None:
@@ -22,14 +22,9 @@ def _since(value: str | None) -> datetime | None:
 
 
 def _session() -> Session:
-    from sync.ledger.db import LedgerNotMigrated, require_migrated, session_factory
+    from sync.ledger.db import session_factory
 
-    settings = get_settings()
-    try:
-        require_migrated(settings.database_url)
-    except LedgerNotMigrated as exc:
-        fail(str(exc))
-    return session_factory(settings.database_url)()
+    return session_factory(migrated_ledger_url())()
 
 
 @app.command()

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from config.errors import ConfigError
 from config.settings import get_settings
-from sync.cli.app import app, console, err_console, fail, fail_config, print_json
+from sync.cli.app import app, console, err_console, fail, fail_config, migrated_ledger_url, print_json
 from sync.cli.cases import check_record
 from sync.readers import ReaderError, read_path
 
@@ -107,16 +107,11 @@ def worker(
 @app.command()
 def status(as_json: bool = typer.Option(False, "--json", help="Print counts as JSON.")) -> None:
     """Counts of postings per state, case revisions and rejected inputs."""
-    from sync.ledger.db import LedgerNotMigrated, require_migrated, session_scope
+    from sync.ledger.db import session_scope
     from sync.ledger.models import CaseRevision, Posting, RejectedInput
     from sync.ledger.states import PostingState
 
-    settings = get_settings()
-    try:
-        require_migrated(settings.database_url)
-    except LedgerNotMigrated as exc:
-        fail(str(exc))
-    with session_scope(settings.database_url) as session:
+    with session_scope(migrated_ledger_url()) as session:
         states = Counter({s: n for s, n in session.execute(
             select(Posting.state, func.count()).group_by(Posting.state)).all()})
         cases = session.scalar(select(func.count(func.distinct(CaseRevision.case_id)))) or 0

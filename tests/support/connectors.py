@@ -52,11 +52,16 @@ def make_runtime(redis_url: str, ledger_dir: Path, *, minute_seconds: float = 60
     )
 
 
+def sandbox_tokens(sandbox: Any, tenant_name: str, *, expires_in: float | None = None) -> TokenSet:
+    """A token set issued by the sandbox's shortcut (``expires_in`` overrides the lifetime, e.g. negative)."""
+    issued = sandbox.admin.issue_tokens(tenant_name)
+    return TokenSet.from_response({"access_token": issued.access_token, "refresh_token": issued.refresh_token,
+                                   "expires_in": issued.expires_in if expires_in is None else expires_in,
+                                   "x_refresh_token_expires_in": issued.refresh_expires_in})
+
+
 def connect(runtime: ConnectorRuntime, sandbox: Any, tenant: TenantConfig) -> TokenSet:
     """Tokens for ``tenant`` as if a person had just run `refundsync connect` (the sandbox's shortcut)."""
-    issued = sandbox.admin.issue_tokens(tenant.name)
-    tokens = TokenSet.from_response({"access_token": issued.access_token, "refresh_token": issued.refresh_token,
-                                     "expires_in": issued.expires_in,
-                                     "x_refresh_token_expires_in": issued.refresh_expires_in})
+    tokens = sandbox_tokens(sandbox, tenant.name)
     runtime.keeper.store.save(tenant.name, tenant.provider.value, tokens, expected_version=None)
     return tokens

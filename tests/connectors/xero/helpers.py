@@ -29,6 +29,7 @@ from sync.intake import posting_id
 from sync.ledger.db import session_factory, upgrade
 from sync.ledger.token_store import LedgerTokenStore
 from tests.mapping.helpers import make_case
+from tests.support.connectors import sandbox_tokens
 
 XERO = "demo-xero"
 TENANT_ID = "6f1c2a4e-8b3d-4e5f-9a7b-2c1d0e9f8a71"
@@ -66,10 +67,7 @@ class SharedRuntime:
 def store_tokens(runtime: ConnectorRuntime, sandbox: SandboxServer, tenant: TenantConfig, *,
                  expires_in: float | None = None) -> TokenSet:
     """Tokens as `refundsync connect` leaves them (``expires_in`` overrides the lifetime, e.g. negative)."""
-    issued = sandbox.admin.issue_tokens(tenant.name)
-    tokens = TokenSet.from_response({"access_token": issued.access_token, "refresh_token": issued.refresh_token,
-                                     "expires_in": issued.expires_in if expires_in is None else expires_in,
-                                     "x_refresh_token_expires_in": issued.refresh_expires_in})
+    tokens = sandbox_tokens(sandbox, tenant.name, expires_in=expires_in)
     runtime.keeper.store.save(tenant.name, tenant.provider.value, tokens, expected_version=None)
     return tokens
 

@@ -12,12 +12,11 @@ from cryptography.fernet import Fernet
 from redis import Redis
 from sqlalchemy import func, select
 
-from connectors.auth import TokenSet
 from connectors.sandbox.testing import SandboxServer, running_sandbox
 from sync.ledger.db import session_factory, session_scope, upgrade
 from sync.ledger.models import Posting
 from sync.ledger.token_store import LedgerTokenStore
-from tests.support.connectors import sandbox_tenants
+from tests.support.connectors import sandbox_tenants, sandbox_tokens
 from tests.support.factories import make_cases, write_csv
 from tests.support.processes import WorkerProcess, refundsync_env, run_cli, wait_until
 from tests.support.servers import RedisServer
@@ -43,10 +42,7 @@ def env(tmp_path: Path, redis_srv: RedisServer, sandbox: SandboxServer) -> dict[
     sandbox_tenants(sandbox.base_url, tenants)
     store = LedgerTokenStore(session_factory(url), key)
     for tenant, provider in (("demo-xero", "xero"), ("demo-qbo", "quickbooks")):
-        issued = sandbox.admin.issue_tokens(tenant)
-        store.save(tenant, provider, TokenSet.from_response(
-            {"access_token": issued.access_token, "refresh_token": issued.refresh_token,
-             "expires_in": issued.expires_in}), expected_version=None)
+        store.save(tenant, provider, sandbox_tokens(sandbox, tenant), expected_version=None)
     return refundsync_env(broker_url=redis_srv.url, database_url=url, tenants_file=tenants, token_key=key,
                           xero_client_id="sandbox-xero-client", xero_client_secret="sandbox-xero-secret",
                           quickbooks_client_id="sandbox-qbo-client", quickbooks_client_secret="sandbox-qbo-secret",
