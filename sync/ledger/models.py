@@ -94,6 +94,11 @@ class Posting(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     supersedes_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     depends_on_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    #: Bumped by an operator re-run or repost: a fresh idempotency key (and, for a repost, a fresh tag).
+    generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: When back-sync last compared this posting with the books, and what differed (JSON), if anything.
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    drift: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -163,3 +168,24 @@ class BacksyncCursor(Base):
     tenant: Mapped[str] = mapped_column(String(64), primary_key=True)
     cursor: Mapped[str] = mapped_column(String(100))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class ReconciliationRun(Base):
+    """One back-sync (change feed since a cursor) or reconcile (a full date range) of one tenant."""
+
+    __tablename__ = "reconciliation_runs"
+    __table_args__ = (Index("ix_reconciliation_runs_tenant_started", "tenant", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(20))  # backsync | reconcile
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    range_from: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    range_to: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    cursor_before: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    cursor_after: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    documents_seen: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    counts: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")  # JSON {state: n}
+    outcome: Mapped[str] = mapped_column(String(20), default="running", server_default="running")
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)

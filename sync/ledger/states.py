@@ -3,8 +3,9 @@
 ``pending -> in_flight -> posted -> confirmed`` is the happy path. Side exits: ``failed`` (permanent,
 an operator is needed), ``unknown`` (the outcome is uncertain: resolve by looking the tag up),
 ``waiting_reconnect`` (the tenant's connection is broken), ``mismatch`` / ``removed`` / ``missing`` /
-``duplicate`` (found by back-sync), ``skipped`` and ``linked`` (operator decisions), and ``superseded``
-(a later revision of the case replaced this one before it was posted).
+``duplicate`` (found by back-sync), ``skipped`` and ``linked`` (operator decisions), ``voided``
+(`refundsync unpost`, or an amendment that had to void and repost) and ``superseded`` (a later
+revision of the case replaced this one).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class PostingState(StrEnum):
     SKIPPED = "skipped"
     LINKED = "linked"
     SUPERSEDED = "superseded"
+    VOIDED = "voided"
 
 
 #: States in which a remote document exists (or may exist) for the posting.

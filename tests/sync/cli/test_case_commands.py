@@ -64,7 +64,7 @@ def test_worker_refuses_an_unmigrated_ledger_and_says_what_to_run(tmp_path: Path
     assert result.returncode == 2
     assert "run `refundsync db upgrade`" in result.stderr
     upgraded = run_cli(["db", "upgrade"], env)
-    assert upgraded.returncode == 0 and "is at schema 0001" in upgraded.stdout
+    assert upgraded.returncode == 0 and "is at schema 0002 (head 0002)" in upgraded.stdout
     status = run_cli(["status", "--json"], env)
     assert json.loads(status.stdout)["postings"]["pending"] == 0
 
