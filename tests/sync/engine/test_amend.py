@@ -1,0 +1,294 @@
+"""Amendments through the real flush (sync/engine/flush.py + amend.py), a real ledger (SQLite and PostgreSQL),
+a real Redis and the sandbox over HTTP: revision 2 of a posted case changes, replaces or keeps the document
+in the books, and the books always hold exactly one live document per party."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from redis import Redis
+from sqlalchemy import select
+
+from connectors.limits import FleetLimiter
+from connectors.registry import ConnectorRuntime, build_client
+from connectors.sandbox.server import SandboxServer
+from connectors.sandbox.testing import running_sandbox
+from sync.engine.flush import EngineDeps, FlushReport, flush_tenant
+from sync.intake import store_case
+from sync.ledger.db import session_factory
+from sync.ledger.models import Attempt, CaseRevision, Posting
+from tests.mapping.helpers import make_case
+from tests.support.connectors import connect, make_runtime, sandbox_tenants
+from tests.support.servers import RedisServer
+
+QBO, XERO = "demo-qbo", "demo-xero"
+
+
+@pytest.fixture(scope="module")
+def sandbox_server() -> Iterator[SandboxServer]:
+    with running_sandbox() as server:
+        yield server
+
+
+@dataclasses.dataclass
+class Books:
+    """The engine and what it posts into: flush one tenant, read the ledger and the sandbox."""
+
+    sandbox: SandboxServer
+    deps: EngineDeps
+    now: list[datetime]
+
+    def store(self, **case: Any) -> None:
+        with self.deps.sessions() as session:
+            store_case(session, make_case(**case))
+
+    def flush(self, tenant: str) -> FlushReport:
+        report = flush_tenant(self.deps, tenant)
+        self.now[0] += timedelta(minutes=5)  # whatever waits for a retry is due at the next flush
+        return report
+
+    def settle(self, tenant: str, rounds: int = 6) -> None:
+        """Flush until nothing is due (follow-ups are created when their credit is posted)."""
+        for _ in range(rounds):
+            report = self.flush(tenant)
+            if report.claimed == 0:
+                return
+        raise AssertionError("postings still due after several flushes")
+
+    def postings(self, case_id: str) -> list[tuple[int, str, str, str | None, str | None]]:
+        """(revision, role, state, remote id, reason) of every posting of the case, oldest first."""
+        with self.deps.sessions() as session:
+            rows = session.execute(
+                select(CaseRevision.revision, Posting.role, Posting.state, Posting.remote_id, Posting.reason)
+                .join(CaseRevision, Posting.case_revision_id == CaseRevision.id)
+                .where(Posting.case_id == case_id).order_by(CaseRevision.revision, Posting.created_at)).all()
+        order = {"credit": 0, "refund": 1, "application": 2}
+        return sorted((tuple(r) for r in rows), key=lambda r: (r[0], order[r[1]]))  # type: ignore[misc]
+
+    def posting(self, case_id: str, revision: int, role: str = "credit", party: str | None = None) -> Posting:
+        with self.deps.sessions() as session:
+            found = session.scalars(
+                select(Posting).join(CaseRevision, Posting.case_revision_id == CaseRevision.id)
+                .where(Posting.case_id == case_id, CaseRevision.revision == revision, Posting.role == role)).all()
+            session.expunge_all()
+        found = [p for p in found if party is None or p.party_name == party]
+        assert len(found) == 1, found
+        return found[0]
+
+    def attempts(self, posting_id: str) -> list[tuple[str, str]]:
+        with self.deps.sessions() as session:
+            return [(a.operation, a.outcome) for a in session.scalars(
+                select(Attempt).where(Attempt.posting_id == posting_id).order_by(Attempt.id))]
+
+    def documents(self, tenant: str, entity: str, number_prefix: str) -> list[dict[str, Any]]:
+        field = "DocNumber" if tenant == QBO else "CreditNoteNumber"
+        if entity == "Payment" and tenant == XERO:
+            field = "Reference"
+        return [d["body"] for d in self.sandbox.admin.documents(tenant, entity, include_deleted=True)
+                if str(d["body"].get(field, "")).startswith(number_prefix)]
+
+    def provider_calls(self, tenant: str, since: int) -> list[tuple[str, str]]:
+        provider = "quickbooks" if tenant == QBO else "xero"
+        return [(r["method"], r["path"]) for r in self.sandbox.admin.requests(provider=provider, since=since)]
+
+
+@pytest.fixture
+def books(sandbox_server: SandboxServer, redis_srv: RedisServer, ledger_url: str, tmp_path: Path) -> Books:
+    sandbox_server.admin.reset(reseed=True)
+    Redis.from_url(redis_srv.url).flushdb()
+    built = make_runtime(redis_srv.url, tmp_path)
+    runtime: ConnectorRuntime = dataclasses.replace(
+        built, limiter=FleetLimiter(Redis.from_url(redis_srv.url), prefix=f"amend-{uuid.uuid4().hex[:10]}"))
+    tenants = sandbox_tenants(sandbox_server.base_url)
+    clients = {}
+    for name in (QBO, XERO):
+        connect(runtime, sandbox_server, tenants.get(name))
+        clients[name] = build_client(tenants.get(name), runtime)
+    now = [datetime.now(UTC)]
+    deps = EngineDeps(sessions=session_factory(ledger_url), tenants=lambda: tenants,
+                      client_for=lambda config: clients[config.name], redis=Redis.from_url(redis_srv.url),
+                      owner="amend-test", clock=lambda: now[0])
+    return Books(sandbox_server, deps, now)
+
+
+def _case(tenant: str, case_id: str, amount: str, revision: int = 1, **extra: Any) -> dict[str, Any]:
+    return {"tenant": tenant, "case_id": case_id, "amount": amount, "revision": revision, "lines": None,
+            "payment": None, "original_document": None, **extra}
+
+
+# --- QuickBooks: always edited in place --------------------------------------------------------------------
+
+
+def test_quickbooks_revision_two_updates_the_vendor_credit_in_place(books: Books) -> None:
+    books.store(**_case(QBO, "RF-AM-Q1", "42.50"))
+    books.settle(QBO)
+    first = books.posting("RF-AM-Q1", 1)
+    books.store(**_case(QBO, "RF-AM-Q1", "30.00", revision=2))
+    books.settle(QBO)
+
+    [credit] = books.documents(QBO, "VendorCredit", "RF-AM-Q1")
+    assert (credit["Id"], credit["TotalAmt"], credit["SyncToken"], credit["DocNumber"]) == (
+        first.remote_id, 30, "1", "RF-AM-Q1~r2")
+    assert books.postings("RF-AM-Q1") == [
+        (1, "credit", "superseded", first.remote_id, "amended in place by revision 2"),
+        (2, "credit", "posted", first.remote_id, "amended in place from revision 1 (RF-AM-Q1 -> RF-AM-Q1~r2)")]
+    second = books.posting("RF-AM-Q1", 2)
+    assert second.remote_version == "1" and second.tag == "RF-AM-Q1~r2"
+    assert books.attempts(second.id) == [("read", "read"), ("amend", "update"), ("update", "updated")]
+
+
+def test_quickbooks_lost_answer_to_the_update_is_recognised_not_repeated(books: Books) -> None:
+    books.store(**_case(QBO, "RF-AM-Q2", "42.50"))
+    books.settle(QBO)
+    books.store(**_case(QBO, "RF-AM-Q2", "30.00", revision=2))
+    books.sandbox.admin.set_faults(QBO, drop_next=1)  # QuickBooks saves the update, the answer is lost
+    start = books.sandbox.admin.last_request_seq()
+    books.settle(QBO)
+
+    [credit] = books.documents(QBO, "VendorCredit", "RF-AM-Q2")
+    assert (credit["TotalAmt"], credit["SyncToken"]) == (30, "1")  # one update only
+    updates = [c for c in books.provider_calls(QBO, start) if c[0] == "POST"]
+    assert len(updates) == 1
+    second = books.posting("RF-AM-Q2", 2)
+    assert second.state == "posted" and second.remote_id == credit["Id"]
+    assert books.attempts(second.id) == [("read", "read"), ("amend", "update"), ("update", "uncertain"),
+                                         ("read", "updated")]
+
+
+def test_quickbooks_credit_with_a_deposit_is_updated_and_its_deposit_replaced(books: Books) -> None:
+    payment = {"method": "bank_transfer", "transaction_id": "PAY-1"}
+    books.store(**_case(QBO, "RF-AM-Q3", "42.50", payment=payment))
+    books.settle(QBO)
+    old_deposit = books.posting("RF-AM-Q3", 1, "refund")
+    books.store(**_case(QBO, "RF-AM-Q3", "40.00", revision=2, payment=payment))
+    books.settle(QBO)
+
+    [credit] = books.documents(QBO, "VendorCredit", "RF-AM-Q3")
+    assert (credit["TotalAmt"], credit["DocNumber"]) == (40, "RF-AM-Q3~r2")
+    live = [d for d in books.sandbox.admin.documents(QBO, "Deposit") if d["body"]["DocNumber"].startswith("RF-AM-Q3")]
+    assert [(d["body"]["DocNumber"], d["body"]["TotalAmt"]) for d in live] == [("RF-AM-Q3~r2~p", 40)]
+    assert "replaces RF-AM-Q3~p, voided; case RF-AM-Q3 revision 2" in live[0]["body"]["PrivateNote"]
+    assert [(r, role, state) for r, role, state, _, _ in books.postings("RF-AM-Q3")] == [
+        (1, "credit", "superseded"), (1, "refund", "voided"), (2, "credit", "posted"), (2, "refund", "posted")]
+    assert books.attempts(old_deposit.id)[-1] == ("void", "deleted")
+
+
+# --- Xero: edited while nothing is allocated or paid, else voided and reposted --------------------------------
+
+
+def test_xero_unallocated_credit_note_is_updated_in_place(books: Books) -> None:
+    books.store(**_case(XERO, "RF-AM-X1", "42.50"))
+    books.settle(XERO)
+    first = books.posting("RF-AM-X1", 1)
+    books.store(**_case(XERO, "RF-AM-X1", "30.00", revision=2))
+    books.settle(XERO)
+
+    [note] = books.documents(XERO, "CreditNote", "RF-AM-X1")
+    assert (note["CreditNoteID"], note["Total"], note["Status"], note["CreditNoteNumber"]) == (
+        first.remote_id, 30, "AUTHORISED", "RF-AM-X1~r2")
+    assert [s for _, _, s, _, _ in books.postings("RF-AM-X1")] == ["superseded", "posted"]
+
+
+@pytest.mark.parametrize("settlement", ["allocation", "refund payment"])
+def test_xero_settled_credit_note_is_voided_and_reposted_with_a_link(books: Books, settlement: str) -> None:
+    extra: dict[str, Any] = ({"original_document": "BILL-1042"} if settlement == "allocation" else
+                             {"payment": {"method": "bank_transfer", "transaction_id": "PAY-9"}})
+    books.store(**_case(XERO, "RF-AM-X2", "42.50", **extra))
+    books.settle(XERO)
+    first = books.posting("RF-AM-X2", 1)
+    books.store(**_case(XERO, "RF-AM-X2", "30.00", revision=2, **extra))
+    books.settle(XERO)
+
+    notes = {n["CreditNoteNumber"]: n for n in books.documents(XERO, "CreditNote", "RF-AM-X2")}
+    assert {k: (n["Status"], n["Total"]) for k, n in notes.items()} == {
+        "RF-AM-X2": ("VOIDED", Decimal("42.50")), "RF-AM-X2~r2": ("PAID", 30)}  # settled in full by its follow-up
+    assert notes["RF-AM-X2"]["CreditNoteID"] == first.remote_id
+    assert notes["RF-AM-X2~r2"]["LineItems"][0]["Description"].endswith(
+        "replaces RF-AM-X2, voided; case RF-AM-X2 revision 2")
+    live = [n for n in notes.values() if n["Status"] not in ("VOIDED", "DELETED")]
+    assert len(live) == 1
+    follow = "application" if settlement == "allocation" else "refund"
+    assert [(r, role, state) for r, role, state, _, _ in books.postings("RF-AM-X2")] == [
+        (1, "credit", "voided"), (1, follow, "voided"), (2, "credit", "posted"), (2, follow, "posted")]
+    if settlement == "refund payment":
+        payments = {p["Reference"]: p["Status"] for p in books.documents(XERO, "Payment", "RF-AM-X2")}
+        assert payments == {"RF-AM-X2~p": "DELETED", "RF-AM-X2~r2~p": "AUTHORISED"}
+    else:
+        assert notes["RF-AM-X2~r2"]["RemainingCredit"] == 0  # the new allocation applied it in full
+
+
+def test_xero_replacement_survives_lost_answers_to_both_voids(books: Books) -> None:
+    extra = {"original_document": "BILL-1042"}
+    books.store(**_case(XERO, "RF-AM-X3", "42.50", **extra))
+    books.settle(XERO)
+    books.store(**_case(XERO, "RF-AM-X3", "30.00", revision=2, **extra))
+    books.sandbox.admin.set_faults(XERO, drop_next=2)  # the allocation delete and the void: saved, answers lost
+    start = books.sandbox.admin.last_request_seq()
+    books.settle(XERO)
+
+    writes = [(m, p.split("/2.0/")[1]) for m, p in books.provider_calls(XERO, start) if m in ("PUT", "POST", "DELETE")]
+    old = books.posting("RF-AM-X3", 1)
+    assert [m for m, _ in writes] == ["DELETE", "POST", "PUT", "PUT"]  # each void once, then the new note and
+    assert writes[1][1] == f"CreditNotes/{old.remote_id}"  # its allocation
+    notes = {n["CreditNoteNumber"]: n["Status"] for n in books.documents(XERO, "CreditNote", "RF-AM-X3")}
+    assert notes == {"RF-AM-X3": "VOIDED", "RF-AM-X3~r2": "PAID"}
+    new = books.posting("RF-AM-X3", 2)
+    allocation = books.posting("RF-AM-X3", 1, "application")
+    # the decision is taken once; every later round re-reads the books before acting
+    assert books.attempts(new.id) == [("read", "read"), ("amend", "replace"), ("read", "read"), ("read", "read"),
+                                      ("create", "created")]
+    assert books.attempts(allocation.id) == [("create", "created"), ("void", "uncertain"), ("void", "deleted")]
+    assert books.attempts(old.id) == [("create", "created"), ("void", "uncertain")]  # then found voided: no call
+    assert [s for _, _, s, _, _ in books.postings("RF-AM-X3")] == ["voided", "voided", "posted", "posted"]
+
+
+# --- both providers ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tenant", [QBO, XERO])
+def test_identical_revision_two_makes_no_call(books: Books, tenant: str) -> None:
+    payment = {"method": "bank_transfer", "transaction_id": "PAY-2"}
+    books.store(**_case(tenant, "RF-AM-S1", "42.50", payment=payment))
+    books.settle(tenant)
+    first = books.posting("RF-AM-S1", 1)
+    start = books.sandbox.admin.last_request_seq()
+    books.store(**_case(tenant, "RF-AM-S1", "42.50", revision=2, payment=payment,
+                        closed_at="2026-11-22T10:00:00Z"))
+    books.settle(tenant)
+
+    assert books.provider_calls(tenant, start) == []
+    assert [(r, role, state) for r, role, state, _, _ in books.postings("RF-AM-S1")] == [
+        (1, "credit", "superseded"), (1, "refund", "superseded"), (2, "credit", "posted"), (2, "refund", "posted")]
+    second = books.posting("RF-AM-S1", 2)
+    assert (second.remote_id, second.tag) == (first.remote_id, first.tag)
+    assert books.attempts(second.id) == [("amend", "adopted")]
+
+
+@pytest.mark.parametrize("tenant", [QBO, XERO])
+def test_a_party_dropped_from_revision_two_has_its_document_voided(books: Books, tenant: str) -> None:
+    def lines(*names: str) -> list[dict[str, Any]]:
+        return [{"description": f"part for {n}", "amount": "10.00", "party": {"name": n, "external_id": None},
+                 "account": None} for n in names]
+
+    books.store(**_case(tenant, "RF-AM-P1", "20.00", lines=lines("Nordic Paper AB", "Shenzhen Lianhua Trading Co.")))
+    books.settle(tenant)
+    dropped = books.posting("RF-AM-P1", 1, party="Nordic Paper AB")
+    books.store(**_case(tenant, "RF-AM-P1", "10.00", revision=2, lines=lines("Shenzhen Lianhua Trading Co.")))
+    books.settle(tenant)
+
+    entity = "VendorCredit" if tenant == QBO else "CreditNote"
+    live = [d["body"] for d in books.sandbox.admin.documents(tenant, entity)
+            if str(d["body"].get("DocNumber") or d["body"].get("CreditNoteNumber", "")).startswith("RF-AM-P1")
+            and d["body"].get("Status", "AUTHORISED") not in ("VOIDED", "DELETED")]
+    assert len(live) == 1 and dropped.remote_id not in {d.get("Id") or d.get("CreditNoteID") for d in live}
+    with books.deps.sessions() as session:
+        voided = session.get(Posting, dropped.id)
+        assert voided is not None and voided.state == "voided"
+        assert voided.reason is not None and "no longer in revision 2" in voided.reason
