@@ -54,6 +54,18 @@ class Books:
         self.now[0] += timedelta(minutes=5)  # whatever waits for a retry is due at the next flush
         return report
 
+    def flush_one_round(self, tenant: str) -> FlushReport:
+        """A flush that claims once and stops (its clock runs past the time budget after the first batch)."""
+        ticks = [self.now[0]]
+
+        def ticking() -> datetime:
+            ticks[0] += timedelta(seconds=0.6)
+            return ticks[0]
+
+        report = flush_tenant(dataclasses.replace(self.deps, clock=ticking, time_budget_seconds=1.0), tenant)
+        self.now[0] = ticks[0] + timedelta(minutes=5)
+        return report
+
     def settle(self, tenant: str, rounds: int = 6) -> None:
         """Flush until nothing is due (follow-ups are created when their credit is posted)."""
         for _ in range(rounds):
@@ -292,3 +304,33 @@ def test_a_party_dropped_from_revision_two_has_its_document_voided(books: Books,
         voided = session.get(Posting, dropped.id)
         assert voided is not None and voided.state == "voided"
         assert voided.reason is not None and "no longer in revision 2" in voided.reason
+
+
+def test_an_older_revision_with_an_unknown_outcome_is_looked_up_not_sent_and_then_amended(books: Books) -> None:
+    books.store(**_case(QBO, "RF-AM-U1", "42.50"))
+    books.sandbox.admin.set_faults(QBO, drop_next=1)  # revision 1 is saved, its answer lost: outcome unknown
+    assert books.flush_one_round(QBO).claimed == 1
+    assert [s for _, _, s, _, _ in books.postings("RF-AM-U1")] == ["unknown"]
+    books.store(**_case(QBO, "RF-AM-U1", "30.00", revision=2))  # arrives before the look-up
+    start = books.sandbox.admin.last_request_seq()
+    books.settle(QBO)
+
+    [credit] = books.documents(QBO, "VendorCredit", "RF-AM-U1")  # never sent twice, never posted anew
+    assert (credit["TotalAmt"], credit["DocNumber"], credit["SyncToken"]) == (30, "RF-AM-U1~r2", "1")
+    assert [c[0] for c in books.provider_calls(QBO, start) if c[0] == "POST" and "query" not in c[1]] == ["POST"]
+    old = books.posting("RF-AM-U1", 1)
+    assert books.attempts(old.id) == [("create", "uncertain"), ("lookup", "adopted")]
+    assert [s for _, _, s, _, _ in books.postings("RF-AM-U1")] == ["superseded", "posted"]
+
+
+def test_an_older_revision_never_sent_is_superseded_without_a_call(books: Books) -> None:
+    books.store(**_case(XERO, "RF-AM-U2", "42.50"))
+    books.store(**_case(XERO, "RF-AM-U2", "30.00", revision=2))
+    start = books.sandbox.admin.last_request_seq()
+    books.settle(XERO)
+
+    notes = books.documents(XERO, "CreditNote", "RF-AM-U2")
+    assert [(n["CreditNoteNumber"], n["Total"]) for n in notes] == [("RF-AM-U2~r2", 30)]
+    writes = [w for w in books.provider_calls(XERO, start) if w[0] in ("PUT", "POST")]
+    assert writes == [("PUT", "/api.xro/2.0/CreditNotes")]
+    assert [s for _, _, s, _, _ in books.postings("RF-AM-U2")] == ["superseded", "posted"]
