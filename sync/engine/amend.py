@@ -10,7 +10,8 @@ looked up or sent (see :mod:`sync.engine.amend_rules` for the decision):
   revision N"; the new one ``posted`` with the same remote id and the new version/SyncToken);
 * otherwise the old document is voided, its follow-ups first (old postings ``voided``), and the new one
   goes on to be posted with "replaces <old number>, voided; case X revision N" in its memo;
-* a party revision N no longer names: its documents are voided (follow-ups first).
+* a party revision N no longer names: its documents are voided (follow-ups first); so is a follow-up
+  revision N no longer has.
 
 Every provider call is an attempt row (on the posting it acts on), and so is the decision itself
 (operation ``amend``), before anything is sent: a posting whose lease expired mid-way re-reads the
@@ -100,7 +101,7 @@ class _Amender:
         if self.revision < 2:
             return True
         older = self._older()
-        if self.document.role is DocumentRole.CREDIT and not self._void_dropped_parties(older):
+        if self.document.role is DocumentRole.CREDIT and not self._void_dropped(older):
             return False
         same = [o for o in older if o.posting.role == self.posting.role
                 and o.posting.party_key == self.posting.party_key]
@@ -133,7 +134,7 @@ class _Amender:
                 self._fail_or_retry(exc, f"could not read revision {old.revision}'s {old.posting.document_type}")
                 return False
             read = after_reading(self.client.provider, self.posting.role, remote, self.document.tag,
-                                 settled=bool(follow_ups))
+                                 self.document.type, settled=bool(follow_ups))
             seen = ("not in the books" if remote is None else
                     f"{remote.raw.get('Status') or remote.status.value}, number {remote.number}, "
                     f"version {remote.version}, remaining {remote.remaining}")
@@ -243,13 +244,17 @@ class _Amender:
         return [o for o in older if o.posting.party_key == self.posting.party_key
                 and o.posting.role != DocumentRole.CREDIT.value and o.posting.state in _LIVE and o.posting.remote_id]
 
-    def _void_dropped_parties(self, older: list[_Older]) -> bool:
-        """Documents of parties revision N no longer names are voided: follow-ups first, then credits."""
-        keys = {party.key for party in self.plan.parties}
-        dropped = [o for o in older if o.posting.party_key not in keys and o.posting.state in _LIVE
-                   and o.posting.remote_id]
+    def _void_dropped(self, older: list[_Older]) -> bool:
+        """Documents revision N no longer asks for are voided, follow-ups first: every document of a party it
+        no longer names, and a follow-up its party no longer has (the case stopped paying out, say)."""
+        planned = {(d.party_key, d.role.value) for d in self.plan.documents}
+        parties = {party.key for party in self.plan.parties}
+        dropped = [o for o in older if (o.posting.party_key, o.posting.role) not in planned
+                   and o.posting.state in _LIVE and o.posting.remote_id]
         dropped.sort(key=lambda o: o.posting.role == DocumentRole.CREDIT.value)
-        return self._void_all(dropped, f"voided: its party is no longer in revision {self.revision} of the case")
+        return all(self._void(o, f"voided: its party is no longer in revision {self.revision} of the case"
+                              if o.posting.party_key not in parties else
+                              f"voided: revision {self.revision} of the case no longer asks for it") for o in dropped)
 
     def _older_revision_claimed(self) -> bool:
         """A posting of a revision already replaced: never sent now. If its outcome is unknown it is looked up

@@ -49,14 +49,18 @@ def before_reading(*, unchanged: bool, live: bool) -> Amendment | None:
     return None
 
 
-def after_reading(provider: str, role: DocumentRole | str, remote: RemoteDocument | None, new_tag: str | None, *,
-                  settled: bool) -> Amendment:
+def after_reading(provider: str, role: DocumentRole | str, remote: RemoteDocument | None, new_tag: str | None,
+                  new_type: str, *, settled: bool) -> Amendment:
     """The decision once the provider's current view of the old document is known.
 
     ``remote`` is None when the provider no longer has it; ``settled``: the ledger knows of a follow-up of
     the old credit in the books (a refund payment or an application), which Xero will not let us edit.
+    ``new_type``: revision N's document type; a change of type (a QBO RefundReceipt that becomes a
+    CreditMemo once the case no longer pays out) cannot be an edit.
     """
     if remote is None or remote.status is not RemoteStatus.ACTIVE:
+        return Amendment.REPLACE
+    if remote.type != new_type:
         return Amendment.REPLACE
     if new_tag and remote.number == new_tag:
         return Amendment.UPDATED

@@ -334,3 +334,22 @@ def test_an_older_revision_never_sent_is_superseded_without_a_call(books: Books)
     writes = [w for w in books.provider_calls(XERO, start) if w[0] in ("PUT", "POST")]
     assert writes == [("PUT", "/api.xro/2.0/CreditNotes")]
     assert [s for _, _, s, _, _ in books.postings("RF-AM-U2")] == ["superseded", "posted"]
+
+
+def test_quickbooks_refund_receipt_that_becomes_a_credit_memo_is_replaced(books: Books) -> None:
+    customer = {"kind": "customer_refund", "party": {"name": "Northwind Retail Inc.", "external_id": None}}
+    books.store(**_case(QBO, "RF-AM-Q4", "45.00", payment={"method": "card", "transaction_id": "CH-1"}, **customer))
+    books.settle(QBO)
+    receipt = books.posting("RF-AM-Q4", 1)
+    books.store(**_case(QBO, "RF-AM-Q4", "45.00", revision=2, **customer))  # store credit instead of cash
+    books.settle(QBO)
+
+    assert [d["body"]["DocNumber"] for d in books.sandbox.admin.documents(QBO, "RefundReceipt")
+            if d["body"]["DocNumber"].startswith("RF-AM-Q4")] == []  # QuickBooks has no void for it: deleted
+    assert len(books.documents(QBO, "RefundReceipt", "RF-AM-Q4")) == 1  # (kept in the sandbox's deleted list)
+    [memo] = books.documents(QBO, "CreditMemo", "RF-AM-Q4")
+    assert (memo["DocNumber"], memo["TotalAmt"]) == ("RF-AM-Q4~r2", 45)
+    assert memo["PrivateNote"].endswith("replaces RF-AM-Q4, voided; case RF-AM-Q4 revision 2")
+    assert books.attempts(receipt.id) == [("create", "created"), ("void", "deleted")]
+    assert [(role, s) for _, role, s, _, _ in books.postings("RF-AM-Q4")] == [
+        ("credit", "voided"), ("credit", "posted")]

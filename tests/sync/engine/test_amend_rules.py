@@ -3,6 +3,7 @@ what revision N does with it (sync/engine/amend_rules.py)."""
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 from typing import Any
 
@@ -65,7 +66,13 @@ AFTER = [
 @pytest.mark.parametrize(("provider", "role", "remote", "settled", "expected"), AFTER)
 def test_after_reading(provider: str, role: str, remote: RemoteDocument | None, settled: bool,
                        expected: Amendment) -> None:
-    assert after_reading(provider, role, remote, "RF-1~r2", settled=settled) is expected
+    assert after_reading(provider, role, remote, "RF-1~r2", "CreditNote", settled=settled) is expected
+
+
+def test_a_change_of_document_type_is_never_an_edit() -> None:
+    refund_receipt = dataclasses.replace(doc(raw={"SyncToken": "0"}), type="RefundReceipt")
+    assert after_reading("quickbooks", "credit", refund_receipt, "RF-1~r2", "CreditMemo", settled=False) is R
+    assert after_reading("quickbooks", "credit", refund_receipt, "RF-1~r2", "RefundReceipt", settled=False) is U
 
 
 def test_the_link_names_the_old_document_the_case_and_the_revision() -> None:
