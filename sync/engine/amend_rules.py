@@ -78,7 +78,10 @@ def xero_editable(remote: RemoteDocument) -> bool:
         return False
     total = remote.amount if remote.amount is not None else Decimal(0)
     remaining = remote.remaining if remote.remaining is not None else total
-    return remaining == total and not remote.raw.get("Allocations") and not remote.raw.get("Payments")
+    allocations = [a for a in remote.raw.get("Allocations") or [] if isinstance(a, dict) and not a.get("IsDeleted")]
+    payments = [p for p in remote.raw.get("Payments") or []
+                if isinstance(p, dict) and str(p.get("Status", "")).upper() != "DELETED"]
+    return remaining == total and not allocations and not payments
 
 
 def replacement_note(old_number: str, case_id: str, revision: int) -> str:

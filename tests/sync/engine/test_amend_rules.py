@@ -54,6 +54,8 @@ AFTER = [
     ("xero", "credit", doc(raw={"Status": "PAID", "Payments": [{"Amount": 42.5}]}, remaining="0"), False, R),
     ("xero", "credit", doc(raw=XERO_OPEN, remaining="0.01"), False, R),  # anything applied: not editable
     ("xero", "credit", doc(raw=XERO_OPEN), True, R),  # the ledger knows of a payment/allocation: replace
+    ("xero", "credit", doc(raw={**XERO_OPEN, "Allocations": [{"Amount": 10, "IsDeleted": True}],
+                                "Payments": [{"Status": "DELETED"}]}), False, U),  # undone ones do not count
     ("xero", "credit", doc(RemoteStatus.VOIDED, raw={"Status": "VOIDED"}), False, R),
     ("xero", "credit", doc(RemoteStatus.DELETED, raw={"Status": "DELETED"}), False, R),
     ("xero", "credit", doc(number="RF-1~r2", raw={"Status": "PAID"}, remaining="0"), True, D),
