@@ -17,9 +17,13 @@ from redis import Redis
 from sqlalchemy import select
 
 from connectors.limits import FleetLimiter
+from connectors.protocol import TenantClient
 from connectors.registry import ConnectorRuntime, build_client
 from connectors.sandbox.server import SandboxServer
 from connectors.sandbox.testing import running_sandbox
+from mapping.placeholders import PARTY_ID, bind
+from mapping.plan import plan_case
+from sync.engine.claims import claim
 from sync.engine.flush import EngineDeps, FlushReport, flush_tenant
 from sync.intake import store_case
 from sync.ledger.db import session_factory
@@ -44,6 +48,9 @@ class Books:
     sandbox: SandboxServer
     deps: EngineDeps
     now: list[datetime]
+
+    def client(self, tenant: str) -> TenantClient:
+        return self.deps.client_for(self.deps.tenants().get(tenant))
 
     def store(self, **case: Any) -> None:
         with self.deps.sessions() as session:
@@ -353,3 +360,66 @@ def test_quickbooks_refund_receipt_that_becomes_a_credit_memo_is_replaced(books:
     assert books.attempts(receipt.id) == [("create", "created"), ("void", "deleted")]
     assert [(role, s) for _, role, s, _, _ in books.postings("RF-AM-Q4")] == [
         ("credit", "voided"), ("credit", "posted")]
+
+
+# --- a worker killed mid-way: its lease expires, the next one re-examines the books before acting -------------
+
+
+def _dead_worker_claims(books: Books, tenant: str) -> None:
+    """What a worker killed with SIGKILL leaves behind: its claim, in flight, with a lease that then runs out."""
+    with books.deps.sessions() as session:
+        assert claim(session, tenant, "killed-worker", now=books.now[0], lease_seconds=60, limit=50)
+    books.now[0] += timedelta(minutes=2)
+
+
+def _revision_payload(books: Books, tenant: str, case: dict[str, Any]) -> dict[str, Any]:
+    config = books.deps.tenants().get(tenant)
+    plan = plan_case(make_case(**case), config)
+    credit = plan.documents[0]
+    party = books.deps.parties.resolve(books.client(tenant), plan.parties[0], "QuickBooks")
+    payload: dict[str, Any] = bind(credit.payload, {PARTY_ID: party.id})
+    return payload
+
+
+def test_an_update_made_by_a_killed_worker_is_found_by_reading_and_not_repeated(books: Books) -> None:
+    books.store(**_case(QBO, "RF-AM-K1", "42.50"))
+    books.settle(QBO)
+    first = books.posting("RF-AM-K1", 1)
+    rev2 = _case(QBO, "RF-AM-K1", "30.00", revision=2)
+    books.store(**rev2)
+    _dead_worker_claims(books, QBO)
+    # the killed worker had sent the update, QuickBooks saved it; nothing reached the ledger
+    books.client(QBO).update("VendorCredit", first.remote_id or "", first.remote_version,
+                             _revision_payload(books, QBO, rev2))
+    start = books.sandbox.admin.last_request_seq()
+    books.settle(QBO)
+
+    [credit] = books.documents(QBO, "VendorCredit", "RF-AM-K1")
+    assert (credit["TotalAmt"], credit["SyncToken"]) == (30, "1")
+    assert [c for c in books.provider_calls(QBO, start) if c[0] == "POST" and "query" not in c[1]] == []
+    second = books.posting("RF-AM-K1", 2)
+    assert (second.state, second.remote_id, second.remote_version) == ("posted", first.remote_id, "1")
+    assert books.attempts(second.id) == [("read", "updated")]
+    assert [s for _, _, s, _, _ in books.postings("RF-AM-K1")] == ["superseded", "posted"]
+
+
+def test_voids_made_by_a_killed_worker_are_not_repeated(books: Books) -> None:
+    extra = {"original_document": "BILL-1042"}
+    books.store(**_case(XERO, "RF-AM-K2", "42.50", **extra))
+    books.settle(XERO)
+    credit, allocation = books.posting("RF-AM-K2", 1), books.posting("RF-AM-K2", 1, "application")
+    books.store(**_case(XERO, "RF-AM-K2", "30.00", revision=2, **extra))
+    _dead_worker_claims(books, XERO)
+    # the killed worker had removed the allocation and voided the credit note; nothing reached the ledger
+    client = books.client(XERO)
+    client.void("Allocation", allocation.remote_id or "")
+    client.void("CreditNote", credit.remote_id or "")
+    start = books.sandbox.admin.last_request_seq()
+    books.settle(XERO)
+
+    writes = [(m, p.split("/2.0/")[1]) for m, p in books.provider_calls(XERO, start) if m in ("PUT", "POST", "DELETE")]
+    assert [m for m, _ in writes] == ["PUT", "PUT"]  # only the new credit note and its allocation
+    notes = {n["CreditNoteNumber"]: n["Status"] for n in books.documents(XERO, "CreditNote", "RF-AM-K2")}
+    assert notes == {"RF-AM-K2": "VOIDED", "RF-AM-K2~r2": "PAID"}
+    assert [s for _, _, s, _, _ in books.postings("RF-AM-K2")] == ["voided", "voided", "posted", "posted"]
+    assert books.attempts(allocation.id) == [("create", "created"), ("void", "deleted")]  # read, not re-sent
