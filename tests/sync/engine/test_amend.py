@@ -423,3 +423,27 @@ def test_voids_made_by_a_killed_worker_are_not_repeated(books: Books) -> None:
     assert notes == {"RF-AM-K2": "VOIDED", "RF-AM-K2~r2": "PAID"}
     assert [s for _, _, s, _, _ in books.postings("RF-AM-K2")] == ["voided", "voided", "posted", "posted"]
     assert books.attempts(allocation.id) == [("create", "created"), ("void", "deleted")]  # read, not re-sent
+
+
+def test_quickbooks_credit_applied_to_a_bill_is_updated_and_applied_again_for_the_new_amount(books: Books) -> None:
+    extra = {"original_document": "BILL-1043", "party": {"name": "深圳市联华贸易有限公司", "external_id": None},
+             "reason_code": "PRICE_ADJUSTMENT"}
+    books.store(**_case(QBO, "RF-AM-Q5", "310.25", **extra))
+    books.settle(QBO)
+    old_payment = books.posting("RF-AM-Q5", 1, "application")
+    bill = books.client(QBO).outstanding("Bill", "DocNumber", "BILL-1043")
+    assert bill is not None and bill.balance == Decimal("8489.75")
+    books.store(**_case(QBO, "RF-AM-Q5", "300.00", revision=2, **extra))
+    books.settle(QBO)
+
+    [credit] = books.documents(QBO, "VendorCredit", "RF-AM-Q5")
+    assert (credit["TotalAmt"], credit["SyncToken"], credit["Balance"]) == (300, "1", 0)
+    payments = {p["DocNumber"]: p for p in books.documents(QBO, "BillPayment", "RF-AM-Q5")}
+    assert sorted(payments) == ["RF-AM-Q5~a", "RF-AM-Q5~r2~a"]
+    assert "Voided" in payments["RF-AM-Q5~a"].get("PrivateNote", "")
+    assert payments["RF-AM-Q5~r2~a"]["Line"][0]["Amount"] == 300
+    bill = books.client(QBO).outstanding("Bill", "DocNumber", "BILL-1043")
+    assert bill is not None and bill.balance == Decimal("8500.00")  # the bill owes what revision 2 says
+    assert books.attempts(old_payment.id) == [("create", "created"), ("void", "voided")]
+    assert [(role, s) for _, role, s, _, _ in books.postings("RF-AM-Q5")] == [
+        ("credit", "superseded"), ("application", "voided"), ("credit", "posted"), ("application", "posted")]
