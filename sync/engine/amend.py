@@ -70,9 +70,18 @@ class _Older:
 def settle(session: Session, deps: EngineDeps, config: TenantConfig, client: TenantClient, works: list[_Work],
            report: FlushReport) -> list[_Work]:
     """Amend what can be amended; return the works that go on to be looked up and posted as usual."""
+    if not works:
+        return works
+    # one query for the whole batch: most postings are of a first revision nobody replaced
+    replaced = set(session.scalars(select(CaseRevision.id).where(
+        CaseRevision.id.in_({w.posting.case_revision_id for w in works}), CaseRevision.superseded_at.is_not(None))))
     go_on = []
     for work in works:
-        if _Amender(session, deps, config, client, work, report).run():
+        superseded = work.posting.case_revision_id in replaced
+        if work.plan is not None and work.plan.revision < 2 and not superseded:
+            go_on.append(work)
+            continue
+        if _Amender(session, deps, config, client, work, report).run(superseded):
             go_on.append(work)
         session.commit()
     return go_on
@@ -94,9 +103,9 @@ class _Amender:
 
     # --- the decision -------------------------------------------------------------------------------
 
-    def run(self) -> bool:
-        own = self.session.get(CaseRevision, self.posting.case_revision_id)
-        if own is not None and own.superseded_at is not None:
+    def run(self, superseded: bool) -> bool:
+        """``superseded``: the posting's own revision was replaced by a later one (it is an older revision's)."""
+        if superseded:
             return self._older_revision_claimed()
         if self.revision < 2:
             return True
