@@ -119,6 +119,14 @@ class TenantClient(Protocol):
 
     def void(self, type_: str, remote_id: str) -> RemoteDocument: ...
 
+    def update(self, type_: str, remote_id: str, version: str | None, payload: dict[str, Any]) -> RemoteDocument:
+        """Change a posted credit in place (an amended case revision), keeping its id.
+
+        ``version`` is what the engine last read (QBO SyncToken, Xero UpdatedDateUTC); ``payload`` is the
+        new revision's bound body. Raises :class:`CallFailed` when the provider refuses (the engine then
+        voids and reposts instead)."""
+        ...
+
     def outstanding(self, type_: str, lookup_field: str, number: str) -> Outstanding | None: ...
 
 

@@ -16,6 +16,7 @@ xero-python on our transport, limit feedback, the one error table). What each me
   voided: Xero refuses, and the call fails as ``permanent`` with a reason saying to remove the refund
   payment / allocation first. refundsync voids a case's follow-ups (their own postings) before its credit;
   it never deletes a payment or allocation behind the engine's back.
+* ``update``: a credit note edited in place (``POST /CreditNotes/{id}``) while Xero allows it.
 * ``outstanding``: the invoice or bill by ``InvoiceNumber`` and its ``AmountDue``.
 * ``list_parties("Contact")``: every contact, archived ones included and marked inactive, paged;
   ``create_party``: ``PUT /Contacts`` with an Idempotency-Key derived from the payload, and a look-up by
@@ -198,6 +199,32 @@ class XeroClient:
             raise ValueError(f"refundsync does not void Xero {type_}s")
         item = self._single(kind, answer.json(), answer.status, answer.body)
         return self._reader(kind)(item)
+
+    def update(self, type_: str, remote_id: str, version: str | None, payload: dict[str, Any]) -> RemoteDocument:
+        """``POST /CreditNotes/{id}`` with the new body: Xero edits a credit note in place while it is DRAFT,
+        SUBMITTED or AUTHORISED and nothing is paid or allocated (RemainingCredit == Total). Otherwise it
+        refuses ("cannot be edited as it has a payment or credit note allocated", classified by the one
+        taxonomy) and the engine voids and reposts instead.
+
+        Xero has no SyncToken: ``version`` (the UpdatedDateUTC the engine read) only goes into the
+        Idempotency-Key, so a repeat of the same edit of the same version replays Xero's first answer, and
+        an edit of a document that changed since is a request of its own.
+        """
+        kind = XERO.kind(type_)
+        if kind is not CREDIT_NOTE:
+            raise ValueError(f"refundsync edits Xero credit notes in place, not {type_}s (those are reposted)")
+        item = {**payload, "CreditNoteID": remote_id}
+        digest = hashlib.sha256(f"{version}\n{wire.dumps(item, sort_keys=True)}".encode()).hexdigest()[:32]
+        key = f"rs-upd-{remote_id}-{digest}"
+        body = ExactJson({"CreditNotes": [item]})
+        tenant_id = self.tenant_id
+        answer = self.session.call(lambda api: api.update_credit_note(
+            tenant_id, remote_id, body, idempotency_key=key, _preload_content=False), write=True)
+        updated = self._single(kind, answer.json(), answer.status, answer.body)
+        error = faults.item_error(updated)
+        if error is not None:
+            raise CallFailed(error, classify(error))
+        return self._reader(kind)(updated)
 
     def _delete_allocation(self, remote_id: str) -> RemoteDocument:
         credit_note_id, allocation_id = documents.split_allocation_id(remote_id)

@@ -34,6 +34,7 @@ from mapping.errors import MappingError
 from mapping.hashing import idempotency_key
 from mapping.placeholders import CREDIT_ID, ORIGINAL_ID, PARTY_ID, bind
 from mapping.plan import CasePlan, PlannedDocument, plan_case
+from sync.engine import amend
 from sync.engine.claims import Claimed, claim, next_due_at
 from sync.engine.decide import RetryPolicy, Transition, after_error, after_lookup, after_post
 from sync.engine.parties import PartyCache
@@ -153,6 +154,7 @@ def _process(deps: EngineDeps, tenant: str, config: TenantConfig | None, client:
         ready = [w for w in works if w.document is not None]
         sent: set[str] = set()
         try:
+            ready = amend.settle(session, deps, config, client, ready, report)  # revision >= 2: sync/engine/amend.py
             ready = _look_up(session, deps, client, ready, report)
             ready = _bind(session, deps, client, ready, report)
             session.commit()
