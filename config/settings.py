@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     )
     http_timeout: float = Field(default=60.0, gt=0, description="Seconds before a provider request times out.")
     max_case_bytes: int = Field(default=65536, ge=1024, description="Largest accepted case payload, bytes.")
+    metrics_port: int | None = Field(
+        default=None, ge=1, le=65535,
+        description="Port of the worker's Prometheus endpoint (/metrics); unset: no endpoint, nothing recorded.",
+    )
+    metrics_host: str = Field(default="127.0.0.1", description="Interface the metrics endpoint listens on.")
 
 
     @property
@@ -98,6 +103,7 @@ class Settings(BaseSettings):
             "limit_minute_seconds": str(self.limit_minute_seconds),
             "http_timeout": str(self.http_timeout),
             "limiter_max_wait": str(self.limiter_max_wait),
+            "metrics": f"{self.metrics_host}:{self.metrics_port}" if self.metrics_port else "off",
         }
 
 
