@@ -30,10 +30,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from sync.demo.children import Child, Children, terminate_as_interrupt
+from sync.demo.connect_sandbox import DEMO_TENANTS, connect_sandbox
 from sync.demo.redis_server import find_redis_server, free_port, start_redis, wait_for_port
 from sync.demo.sample import CaseStatus, Sample, case_statuses
 
-TENANTS = ("demo-qbo", "demo-xero")
+TENANTS = DEMO_TENANTS
 #: Real seconds per provider "minute", in the sandbox and in the limiter alike: rate windows and token
 #: lifetimes run 6x faster, so a 429's wait lasts seconds, and the limits still hold in that time.
 MINUTE_SECONDS = 10.0
@@ -134,7 +135,7 @@ def _start_everything(options: DemoOptions, var: Path, env: dict[str, str], chil
     wait_for_port(port, 30, sandbox)
     base_url = f"http://127.0.0.1:{port}"
     _write_tenants(Path(env["REFUNDSYNC_TENANTS_FILE"]), base_url)
-    _connect(base_url, env)
+    connect_sandbox(base_url, env["REFUNDSYNC_DATABASE_URL"], env["REFUNDSYNC_TOKEN_KEY"], TENANTS)
     console.print(f"sandbox  {base_url}: companies {', '.join(TENANTS)}, both connected (tokens encrypted "
                   "in the ledger)", highlight=False)
 
@@ -157,23 +158,6 @@ def _write_tenants(path: Path, base_url: str) -> None:
         block["base_url"] = base_url
     path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
     load_tenants(path)  # the demo's file is valid before any process reads it
-
-
-def _connect(base_url: str, env: dict[str, str]) -> None:
-    """Each company connected as if a person had consented in the browser (the sandbox's token shortcut)."""
-    from connectors.auth import TokenSet
-    from connectors.sandbox.client import SandboxAdmin
-    from sync.ledger.db import session_factory
-    from sync.ledger.token_store import LedgerTokenStore
-
-    store = LedgerTokenStore(session_factory(env["REFUNDSYNC_DATABASE_URL"]), env["REFUNDSYNC_TOKEN_KEY"])
-    with SandboxAdmin(base_url) as admin:
-        for tenant in TENANTS:
-            issued = admin.issue_tokens(tenant)
-            tokens = TokenSet.from_response({
-                "access_token": issued.access_token, "refresh_token": issued.refresh_token,
-                "expires_in": issued.expires_in, "x_refresh_token_expires_in": issued.refresh_expires_in})
-            store.save(tenant, issued.provider, tokens, expected_version=None)
 
 
 def _write_env_file(path: Path, env: dict[str, str]) -> None:
