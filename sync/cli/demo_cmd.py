@@ -31,6 +31,8 @@ def demo(
         fail(exc.render())
     # Only a broker the user set is used; the default (a Redis on 127.0.0.1:6379) is not assumed to exist.
     broker = settings.broker_url if "broker_url" in settings.model_fields_set else None
+    if broker is not None and not broker.startswith(("redis://", "rediss://")):
+        broker = None  # e.g. RabbitMQ: the demo runs its own Redis for both roles rather than need two servers
     options = DemoOptions(workdir=Path.cwd(), timeout=timeout, keep_running=keep_running, broker_url=broker)
     try:
         result = run_demo(options, console)
