@@ -70,10 +70,12 @@ def _case_context(payload: Any) -> dict[str, str]:
 def input_rejected(self: Any, payload: Any, errors: list[dict[str, str]], source: str) -> dict[str, Any]:
     """A producer found a record invalid before queueing it (e.g. CSV rows that disagree): keep it anyway."""
     settings = get_settings()
-    with session_scope(settings.database_url) as session:
-        outcome = reject(session, payload, [FieldError(e["field"], e["message"]) for e in errors], source=source)
-    _outbox_done(self.request.id)
-    log.info("input rejected", case_id=outcome.case_id, reason=outcome.reason, source=source)
+    with structlog.contextvars.bound_contextvars(**_case_context(payload)):
+        with session_scope(settings.database_url) as session:
+            outcome = reject(session, payload, [FieldError(e["field"], e["message"]) for e in errors],
+                             source=source)
+        _outbox_done(self.request.id)
+        log.info("input rejected", case_id=outcome.case_id, reason=outcome.reason, source=source)
     return outcome.as_dict()
 
 

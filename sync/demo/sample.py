@@ -38,6 +38,9 @@ class Sample:
     @classmethod
     def load(cls, folder: Path | None = None) -> Sample:
         folder = folder or examples_dir()
+        if not (folder / "expected.json").is_file():
+            raise RuntimeError(f"the sample case log is not at {folder}: examples/ ships with the source checkout "
+                               "(git clone), not with an installed wheel; run the demo from a clone")
         data = json.loads((folder / "expected.json").read_text(encoding="utf-8"))
         return cls(folder / "cases.csv", {cid: case["state"] for cid, case in data["cases"].items()})
 
