@@ -47,6 +47,18 @@ def _listening(port: int) -> bool:
         return False
 
 
+def _left_running(folder: Path) -> list[str]:
+    """Processes still working in the demo's folder (every child the demo starts runs there)."""
+    import psutil
+
+    left = []
+    for proc in psutil.process_iter(["pid", "cwd", "cmdline"]):
+        cwd = proc.info.get("cwd") or ""
+        if cwd == str(folder) or cwd.startswith(f"{folder}/"):
+            left.append(f"{proc.info['pid']} {' '.join(proc.info.get('cmdline') or [])}")
+    return left
+
+
 def test_demo_posts_the_sample_log_and_every_case_ends_as_expected_twice(tmp_path: Path) -> None:
     env = refundsync_env()
     for run in (1, 2):  # the second run resets var/demo/ and gives the same table
@@ -58,6 +70,7 @@ def test_demo_posts_the_sample_log_and_every_case_ends_as_expected_twice(tmp_pat
         ports = _ports(result.stdout)
         assert len(ports) == 2, result.stdout
         assert not any(_listening(p) for p in ports), "the demo left Redis or the sandbox running"
+        assert _left_running(tmp_path) == []
     assert len(EXPECTED) >= 60
     # The suggested next step works on the demo's ledger: the unmapped reason is listed with its fix.
     demo_env = dict(line.split("=", 1) for line in (tmp_path / "var" / "demo" / "demo.env").read_text(
@@ -79,6 +92,8 @@ def test_ctrl_c_with_keep_running_stops_every_child(tmp_path: Path) -> None:
         wait_until(lambda: "--keep-running:" in out.read_text(), timeout=180, what="the demo's table")
         ports = _ports(out.read_text())
         assert len(ports) == 2 and all(_listening(p) for p in ports)
+        # the demo, Redis, the sandbox, the worker and its two pool processes, beat
+        assert len(_left_running(tmp_path)) >= 7, _left_running(tmp_path)
         proc.send_signal(signal.SIGINT)
         assert proc.wait(60) == 130
     finally:
@@ -86,6 +101,7 @@ def test_ctrl_c_with_keep_running_stops_every_child(tmp_path: Path) -> None:
             proc.kill()
     assert "everything the demo started is stopped" in out.read_text()
     assert not any(_listening(p) for p in ports)
+    assert _left_running(tmp_path) == []
 
 
 def test_without_redis_on_path_the_demo_uses_the_binary_from_pypi(tmp_path: Path) -> None:
