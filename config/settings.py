@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config.errors import ConfigError, problems_from_validation
@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = Field(
         default=None,
+        validate_default=True,
         description="Redis for fleet-wide limits, locks and the intake outbox (default: the broker URL).",
     )
     database_url: str = Field(
@@ -69,7 +70,22 @@ class Settings(BaseSettings):
     )
     http_timeout: float = Field(default=60.0, gt=0, description="Seconds before a provider request times out.")
     max_case_bytes: int = Field(default=65536, ge=1024, description="Largest accepted case payload, bytes.")
+    metrics_port: int | None = Field(
+        default=None, ge=1, le=65535,
+        description="Port of the worker's Prometheus endpoint (/metrics); unset: no endpoint, nothing recorded.",
+    )
+    metrics_host: str = Field(default="127.0.0.1", description="Interface the metrics endpoint listens on.")
 
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_when_broker_is_not(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """Limits, locks and the outbox need Redis whatever the broker is (e.g. RabbitMQ)."""
+        broker = info.data.get("broker_url", "")
+        if value is None and broker and not broker.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(f"must be set when the broker is not Redis (REFUNDSYNC_BROKER_URL is "
+                             f"{mask_url(broker)}): fleet-wide limits, locks and the intake outbox live in Redis")
+        return value
 
     @property
     def coordination_url(self) -> str:
@@ -98,6 +114,7 @@ class Settings(BaseSettings):
             "limit_minute_seconds": str(self.limit_minute_seconds),
             "http_timeout": str(self.http_timeout),
             "limiter_max_wait": str(self.limiter_max_wait),
+            "metrics": f"{self.metrics_host}:{self.metrics_port}" if self.metrics_port else "off",
         }
 
 

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from redis import Redis
 from redis.exceptions import LockError
 
+from connectors import metrics
 from connectors.errors import ProviderError
 
 #: Refresh this long before the access token expires, so a request never starts with a dying token.
@@ -147,6 +148,7 @@ class TokenKeeper:
             try:
                 fresh = refresh(stored.tokens)
             except OAuthError as exc:
+                metrics.token_refresh(provider, ok=False)
                 if exc.error.code == "invalid_grant":
                     again = self._load(tenant)
                     if again.version != stored.version:  # another writer got there first: use theirs
@@ -159,6 +161,7 @@ class TokenKeeper:
             if not fresh.refresh_expires_at and stored.tokens.refresh_expires_at:
                 fresh = replace(fresh, refresh_expires_at=stored.tokens.refresh_expires_at)
             self.store.save(tenant, provider, fresh, expected_version=stored.version)
+            metrics.token_refresh(provider, ok=True)
             return fresh.access_token
         finally:
             # If the lock expired while refreshing, the compare-and-set save already protected the store.

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from redis import Redis
 
 from config.limits import ProviderLimits
+from connectors import metrics
 
 _ACQUIRE = """
 local t = redis.call('TIME')
@@ -196,8 +197,10 @@ class FleetLimiter:
             slot, wait, _why = self.try_acquire(scope, budgets)
             if slot is not None:
                 slot.waited_seconds = time.monotonic() - started
+                metrics.limiter_wait(scope.key, slot.waited_seconds)
                 return slot
             if timeout is not None and time.monotonic() - started + wait > timeout:
+                metrics.limiter_wait(scope.key, time.monotonic() - started)
                 raise LimiterTimeout(f"no request slot for {scope.key} within {timeout:g} s", wait=wait)
             # A little jitter so processes woken together do not collide on the same free slot.
             time.sleep(wait * (1 + random.random() * 0.05) + 0.001)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError
 
@@ -38,14 +39,23 @@ def case_closed(self: Any, payload: Any) -> dict[str, Any]:
     is retried (the message is acknowledged only once a retry message has been published).
     """
     settings = get_settings()
-    with session_scope(settings.database_url) as session:
-        outcome = receive(session, payload, source=f"queue {self.request.id}", max_bytes=settings.max_case_bytes)
-    _outbox_done(self.request.id)
-    if settings.auto_post and outcome.result is IntakeResult.STORED and outcome.tenant:
-        schedule_flush(outcome.tenant)
-    log.info("case received", case_id=outcome.case_id, revision=outcome.revision, result=outcome.result.value,
-             reason=outcome.reason)
+    with structlog.contextvars.bound_contextvars(**_case_context(payload)):
+        with session_scope(settings.database_url) as session:
+            outcome = receive(session, payload, source=f"queue {self.request.id}",
+                              max_bytes=settings.max_case_bytes)
+        _outbox_done(self.request.id)
+        if settings.auto_post and outcome.result is IntakeResult.STORED and outcome.tenant:
+            schedule_flush(outcome.tenant)
+        log.info("case received", case_id=outcome.case_id, tenant=outcome.tenant, revision=outcome.revision,
+                 result=outcome.result.value, reason=outcome.reason)
     return outcome.as_dict()
+
+
+def _case_context(payload: Any) -> dict[str, str]:
+    """case_id and tenant for every log line about this message, as far as the (unvalidated) payload says."""
+    if not isinstance(payload, dict):
+        return {}
+    return {k: v for k in ("case_id", "tenant") if isinstance(v := payload.get(k), str)}
 
 
 @app.task(
@@ -60,10 +70,12 @@ def case_closed(self: Any, payload: Any) -> dict[str, Any]:
 def input_rejected(self: Any, payload: Any, errors: list[dict[str, str]], source: str) -> dict[str, Any]:
     """A producer found a record invalid before queueing it (e.g. CSV rows that disagree): keep it anyway."""
     settings = get_settings()
-    with session_scope(settings.database_url) as session:
-        outcome = reject(session, payload, [FieldError(e["field"], e["message"]) for e in errors], source=source)
-    _outbox_done(self.request.id)
-    log.info("input rejected", case_id=outcome.case_id, reason=outcome.reason, source=source)
+    with structlog.contextvars.bound_contextvars(**_case_context(payload)):
+        with session_scope(settings.database_url) as session:
+            outcome = reject(session, payload, [FieldError(e["field"], e["message"]) for e in errors],
+                             source=source)
+        _outbox_done(self.request.id)
+        log.info("input rejected", case_id=outcome.case_id, reason=outcome.reason, source=source)
     return outcome.as_dict()
 
 
@@ -100,6 +112,7 @@ def flush_tenant(self: Any, tenant: str) -> dict[str, Any]:
     clear_scheduled(deps.redis, tenant)
     settings = get_settings()
     report = None
+    structlog.contextvars.bind_contextvars(tenant=tenant)  # every line of this flush; unbound below
     try:
         report = run_flush(deps, tenant)
     finally:
@@ -110,6 +123,7 @@ def flush_tenant(self: Any, tenant: str) -> dict[str, Any]:
             countdown = countdown_until(due, deps.clock(), cap=float(settings.max_retry_countdown))
             if countdown is not None:
                 schedule_flush(tenant, max(countdown, DEBOUNCE_SECONDS))
+        structlog.contextvars.unbind_contextvars("tenant")
     return {"tenant": tenant, "locked_out": report.locked_out, "claimed": report.claimed, **report.counts}
 
 

@@ -28,7 +28,7 @@ import httpx
 from redis.exceptions import RedisError
 
 from config.tenants import TenantConfig
-from connectors import oauth
+from connectors import metrics, oauth
 from connectors.auth import ConnectionBroken, OAuthError, TokenSet
 from connectors.errors import QBO, Action, Classification, ProviderError, Transport, classify
 from connectors.limits import LimiterTimeout, LimitScope, request_budgets
@@ -78,6 +78,7 @@ class QboTransport:
         self.http = httpx.Client(
             timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, CONNECT_TIMEOUT)),
             limits=httpx.Limits(max_connections=scope.concurrency, max_keepalive_connections=scope.concurrency),
+            event_hooks=metrics.httpx_hooks("quickbooks"),
         )
 
     def close(self) -> None:

@@ -30,6 +30,7 @@ import httpx
 from xero_python.api_client.serializer import serialize
 from xero_python.exceptions import HTTPStatusException
 
+from connectors import metrics
 from connectors.errors import Transport
 from connectors.xero import wire
 
@@ -112,7 +113,8 @@ class HttpxTransport:
     def __init__(self, timeout: float, client: httpx.Client | None = None):
         self.timeout = timeout
         # retries=0: httpx never re-sends a request on its own (the engine decides, after a lookup).
-        self.client = client or httpx.Client(transport=httpx.HTTPTransport(retries=0), timeout=timeout)
+        self.client = client or httpx.Client(transport=httpx.HTTPTransport(retries=0), timeout=timeout,
+                                             event_hooks=metrics.httpx_hooks("xero"))
 
     def close(self) -> None:
         self.client.close()

@@ -95,9 +95,11 @@ def worker(
         fail_config(exc)
     except LedgerNotMigrated as exc:
         fail(str(exc))
+    from sync import metrics  # before the Celery app: prometheus_client must see its multiprocess folder
     from sync.celery_app import app as celery_app
     from sync.logs import configure_logging
 
+    metrics.prepare(settings)
     configure_logging(settings.log_level, settings.log_format)
     argv = ["worker", f"--concurrency={concurrency}", f"--queues={queues}", f"--loglevel={loglevel}",
             "--without-gossip", "--without-mingle", *ctx.args]

@@ -380,6 +380,8 @@ def _finish(session: Session, posting: Posting, transition: Transition, deps: En
     if operation is not None:
         _record_attempt(session, posting, deps, operation, None, outcome=transition.attempt_outcome, error=error,
                         reason=transition.reason)
+    log.info("posting " + transition.state.value, case_id=posting.case_id, tenant=posting.tenant,
+             posting_id=posting.id, role=posting.role, outcome=transition.attempt_outcome, code=transition.error_code)
     posting.state = transition.state.value
     posting.reason = transition.reason
     posting.error_code = transition.error_code

@@ -36,3 +36,17 @@ def test_summary_masks_passwords_and_keys(monkeypatch: pytest.MonkeyPatch) -> No
 def test_mask_url_keeps_user_and_host() -> None:
     assert mask_url("postgresql+psycopg://app:pw@db:5432/ledger") == "postgresql+psycopg://app:***@db:5432/ledger"
     assert mask_url("sqlite:///./var/x.db") == "sqlite:///./var/x.db"
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_a_broker_other_than_redis_needs_its_own_redis_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REFUNDSYNC_BROKER_URL", "amqp://app:s3cret@rabbit:5672//")
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    text = str(info.value)
+    assert "REFUNDSYNC_REDIS_URL: must be set when the broker is not Redis" in text
+    assert "s3cret" not in text
+    monkeypatch.setenv("REFUNDSYNC_REDIS_URL", "redis://redis:6379/1")
+    settings = load_settings()
+    assert settings.coordination_url == "redis://redis:6379/1"
+    assert settings.broker_url.startswith("amqp://")

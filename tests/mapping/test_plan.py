@@ -310,6 +310,7 @@ def test_an_unmapped_reason_names_the_reason_the_tenant_and_where_to_add_it() ->
     def drop(m: dict[str, Any]) -> None:
         del m["kinds"]["vendor_refund"]["account"]
         del m["kinds"]["vendor_refund"]["reasons"]["DAMAGED"]
+        m["kinds"]["vendor_refund"]["strict_reasons"] = False  # the fallback path: no default account to fall to
 
     with pytest.raises(MappingError) as info:
         plan_case(make_case(tenant="demo-xero", currency="GBP"), tenant_variant("demo-xero", drop))
