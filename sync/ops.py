@@ -7,7 +7,7 @@ whole story of a case: what the engine did and what a person decided.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -245,9 +245,18 @@ def mark_voided(session: Session, posting: Posting, why: str) -> None:
     posting.updated_at = utcnow()
 
 
-def repost(session: Session, case_id: str) -> list[Posting]:
+def repost_candidates(session: Session, case_id: str) -> list[Posting]:
+    """Postings `repost` looks at: ledger says deleted/voided, or says posted but the books may disagree
+    (back-sync has not run since someone deleted or voided the document)."""
+    return [p for p in case_postings(session, case_id) if p.state in REPOSTABLE or (
+        p.state in UNPOSTABLE and p.remote_id)]
+
+
+def repost(session: Session, case_id: str, gone: Mapping[str, str], live: Set[str]) -> list[Posting]:
     """A new document for each of the case's postings whose document was deleted or voided; commits.
 
+    ``gone``: posting id -> what the books said just now for documents the ledger still had as posted;
+    ``live``: postings whose document the books still have (never reposted: that would duplicate it).
     The generation is bumped (fresh idempotency key) and a repost decision recorded: the engine counts
     those for the document's own tag (``~g<n>``, see sync.engine.generations), so the new document never
     collides with the dead one's number and is still found by lookup if its response is lost. The old
@@ -256,15 +265,19 @@ def repost(session: Session, case_id: str) -> list[Posting]:
     """
     from sync.engine.generations import REPOST
 
-    chosen = [p for p in case_postings(session, case_id) if p.state in REPOSTABLE]
+    chosen = [p for p in repost_candidates(session, case_id)
+              if (p.state in REPOSTABLE and p.id not in live) or p.id in gone]
     if not chosen:
         raise Refused(f"case {case_id} has no posting whose document was deleted or voided "
-                      f"({', '.join(REPOSTABLE)}); `refundsync show {case_id}` says where it stands")
+                      f"({', '.join(REPOSTABLE)}, or gone from the books); `refundsync show {case_id}` says "
+                      "where it stands")
     credits = {p.id for p in chosen if p.depends_on_id is None}
     now = utcnow()
     for posting in chosen:
         old = f"{posting.document_type} {posting.remote_id} ({posting.remote_number})" if posting.remote_id else "-"
-        record_decision(session, posting, REPOST, f"reposted: was {posting.state}, remote {old}, tag {posting.tag}")
+        books = f"; the books: {gone[posting.id]}" if posting.id in gone else ""
+        record_decision(session, posting, REPOST, f"reposted: was {posting.state}, remote {old}, tag {posting.tag}"
+                        + books)
         posting.generation = (posting.generation or 0) + 1
         posting.remote_id = posting.remote_number = posting.remote_version = None
         posting.posted_at = None
@@ -273,6 +286,8 @@ def repost(session: Session, case_id: str) -> list[Posting]:
         posting.next_attempt_at = None
         posting.updated_at = now
         if posting.depends_on_id in credits:
+            if posting.state not in REPOSTABLE:  # the ledger had it as posted; the books have not
+                posting.state = PostingState.REMOVED.value
             posting.reason = "reposted by an operator; sent once its credit is in the books again"
         else:
             posting.state = PostingState.PENDING.value

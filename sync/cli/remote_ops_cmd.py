@@ -153,17 +153,40 @@ def repost(
     case_id: str = typer.Argument(..., help="The case's log reference."),
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
 ) -> None:
-    """Send a new document for a case whose document was deleted or voided in the books."""
-    from sync.ops import Refused
+    """Send a new document for a case whose document was deleted or voided in the books.
+
+    The books are read first: a document the ledger still has as posted but the books have deleted or
+    voided is reposted too (back-sync may not have run yet), and one the books still have is never reposted.
+    """
+    from connectors.protocol import RemoteStatus
+    from sync.ops import Refused, repost_candidates
     from sync.ops import repost as do_repost
+    from sync.remote_ops import Failure, fetch
 
     with _session() as session:
+        candidates = [(p.id, p.tenant, p.document_type, p.remote_id) for p in repost_candidates(session, case_id)]
+    gone: dict[str, str] = {}
+    live: set[str] = set()
+    client: TenantClient | None = None
+    for posting_id, tenant, type_, remote_id in candidates:
+        if not type_ or not remote_id:
+            continue
+        client = client or _client(tenant)[1]
+        found = fetch(client, type_, remote_id)
+        if isinstance(found, Failure):
+            fail(f"could not read {type_} {remote_id} from tenant {tenant}, so nothing was reposted: {found.reason}",
+                 code=1)
+        if found is None or found.status is not RemoteStatus.ACTIVE:
+            gone[posting_id] = f"{type_} {remote_id} is {found.status.value if found else 'not found (deleted)'}"
+        else:
+            live.add(posting_id)
+    with _session() as session:
         try:
-            postings = do_repost(session, case_id)
+            postings = do_repost(session, case_id, gone, live)
         except Refused as exc:
             fail(str(exc), code=1)
-        items = [{"role": p.role, "party": p.party_name, "state": p.state, "generation": p.generation,
-                  "reason": p.reason} for p in postings]
+        items: list[dict[str, Any]] = [{"role": p.role, "party": p.party_name, "state": p.state,
+                                        "generation": p.generation, "reason": p.reason} for p in postings]
         tenants = sorted({p.tenant for p in postings})
     if get_settings().auto_post:
         from sync.tasks import schedule_flush
@@ -173,7 +196,10 @@ def repost(
     if as_json:
         print_json({"case_id": case_id, "postings": items})
         return
+    table = Table(title=f"repost {case_id}")
+    for col in ("role", "party", "generation", "now", "why"):
+        table.add_column(col, overflow="fold")
     for item in items:
-        console.print(f"reposting {case_id} {item['role']} for {item['party']} (generation {item['generation']}, "
-                      f"{item['state']})", highlight=False)
+        table.add_row(item["role"], item["party"], str(item["generation"]), item["state"], item["reason"] or "")
+    console.print(table)
     console.print(f"{len(items)} posting(s) queued", highlight=False)

@@ -449,5 +449,6 @@ def test_a_repost_gets_its_own_tags_and_hashes_and_still_fits() -> None:
     assert all(a.payload_hash != b.payload_hash for a, b in zip(first.documents, again.documents, strict=True))
     assert plan_case(first.case, tenant(first.tenant), repost=1) == again  # deterministic: found again by lookup
     long_id = "MKT-AMAZON-JP-2026-11-20-000000123456"
-    reposts = [plan_case(make_case(case_id=long_id), tenant(first.tenant), repost=n).documents[0].tag for n in (0, 1, 2)]
+    case = make_case(case_id=long_id)
+    reposts = [plan_case(case, tenant(case.tenant), repost=n).documents[0].tag for n in (0, 1, 2)]
     assert all(len(t or "") <= 21 for t in reposts) and len(set(reposts)) == 3
