@@ -241,3 +241,35 @@ def test_unpost_voids_follow_up_then_credit_and_repost_sends_one_new_document(
     refused = run_cli(["repost", "OPS-000003"], env)
     assert refused.returncode == 1 and "no posting whose document was deleted or voided" in refused.stderr
     assert len(_live_credits(sandbox, tenant, "OPS-000003")) == 1
+
+
+ACCOUNT_310 = "3d0e3c61-5d38-4a5e-9c52-0a6f3f0d0310"  # Xero "Cost of Goods Sold", where DAMAGED goes
+ACCOUNT_93 = "93"  # QBO "Purchase returns - damaged goods"
+
+
+@pytest.mark.parametrize("tenant", ["demo-xero", "demo-qbo"])
+def test_a_rerun_after_a_permanent_failure_is_not_answered_from_the_replay_cache(
+        env: dict[str, str], sandbox: SandboxServer, worker: WorkerProcess, tmp_path: Path, tenant: str) -> None:
+    """The account is archived (inactive) in the books, so the provider refuses the credit for good; someone
+    reinstates it and re-runs the case at once. Xero would replay its cached 400 for the same key (~6
+    minutes), QBO its cached fault for the same requestid: the re-run must go out with a key of its own."""
+    if tenant == "demo-xero":
+        sandbox.admin.delete_document(tenant, "Account", ACCOUNT_310)
+    else:
+        sandbox.admin.delete_document(tenant, "Account", ACCOUNT_93)
+    _enqueue(env, tmp_path, _case(4, tenant))
+    wait_until(lambda: _states(env, "OPS-000004") == {"credit": "failed"}, timeout=60, what="refused for good")
+    refused = _posting(env, "OPS-000004")
+    if tenant == "demo-xero":
+        sandbox.admin.edit_document(tenant, "Account", ACCOUNT_310, {"Status": "ACTIVE"})
+    else:
+        sandbox.admin.edit_document(tenant, "Account", ACCOUNT_93, {"Active": True})
+    assert "1 posting(s) queued" in run_cli(["retry", "OPS-000004"], env).stdout
+    wait_until(lambda: _states(env, "OPS-000004")["credit"] in ("posted", "failed"), timeout=60,
+               what="the re-run answered")
+    posted = _posting(env, "OPS-000004")
+    assert posted.state == "posted", posted.reason  # the same key would have had the cached refusal back
+    assert (refused.generation, posted.generation) == (0, 1)
+    assert posted.idempotency_key != refused.idempotency_key
+    [live] = _live_credits(sandbox, tenant, "OPS-000004")
+    assert live["id"] == posted.remote_id
