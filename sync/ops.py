@@ -248,8 +248,10 @@ def mark_voided(session: Session, posting: Posting, why: str) -> None:
 def repost_candidates(session: Session, case_id: str) -> list[Posting]:
     """Postings `repost` looks at: ledger says deleted/voided, or says posted but the books may disagree
     (back-sync has not run since someone deleted or voided the document)."""
-    return [p for p in case_postings(session, case_id) if p.state in REPOSTABLE or (
-        p.state in UNPOSTABLE and p.remote_id)]
+    from sync.engine.generations import awaits_credit
+
+    return [p for p in case_postings(session, case_id) if not awaits_credit(p) and (
+        p.state in REPOSTABLE or (p.state in UNPOSTABLE and p.remote_id))]
 
 
 def repost(session: Session, case_id: str, gone: Mapping[str, str], live: Set[str]) -> list[Posting]:
