@@ -120,7 +120,11 @@ def _add_remote_documents(story: dict[str, Any]) -> None:
             if isinstance(client, str):
                 p["books"] = {"error": client}
                 continue
-            found = fetch(client, p["document_type"], p["remote_id"])
+            try:
+                found = fetch(client, p["document_type"], p["remote_id"])
+            except Exception as exc:  # e.g. Redis (the shared limiter) unreachable: the ledger's story still prints
+                p["books"] = {"error": f"the books could not be read ({type(exc).__name__})"}
+                continue
             if isinstance(found, Failure):
                 p["books"] = {"error": found.reason, "classification": found.classification}
             elif found is None:

@@ -7,7 +7,8 @@ this schedules the next flush for then.
 
 Exactly once: a posting whose earlier outcome is unknown (``unknown`` state, or a lease that expired
 with the posting in flight) is looked up by its tag before anything is sent; found means adopted. A
-posting is only ever sent with the idempotency key derived from its own id and payload hash.
+posting is only ever sent with the idempotency key derived from its own id, payload hash and generation
+(bumped by an operator re-run, see sync.engine.generations).
 """
 
 from __future__ import annotations

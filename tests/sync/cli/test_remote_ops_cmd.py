@@ -273,3 +273,19 @@ def test_a_rerun_after_a_permanent_failure_is_not_answered_from_the_replay_cache
     assert posted.idempotency_key != refused.idempotency_key
     [live] = _live_credits(sandbox, tenant, "OPS-000004")
     assert live["id"] == posted.remote_id
+
+
+def test_show_prints_the_ledger_story_when_the_books_cannot_be_read(
+        env: dict[str, str], sandbox: SandboxServer, worker: WorkerProcess, tmp_path: Path) -> None:
+    _enqueue(env, tmp_path, _case(5, "demo-xero"))
+    wait_until(lambda: _states(env, "OPS-000005") == {"credit": "posted"}, timeout=60, what="posted")
+    sandbox.admin.set_faults("demo-xero", offline=True)
+    try:
+        shown = run_cli(["show", "OPS-000005"], env)
+        story = json.loads(run_cli(["show", "OPS-000005", "--json"], env).stdout)
+    finally:
+        sandbox.admin.clear_faults("demo-xero")
+    assert shown.returncode == 0, shown.stderr
+    assert "posted" in shown.stdout and "could not read it" in shown.stdout
+    books = story["revisions"][0]["postings"][0]["books"]
+    assert "error" in books and books["classification"], books
