@@ -52,7 +52,7 @@ def link(
             fail(f"{other.document_type} {remote_id} already stands for case {other.case_id} ({other.state})", code=1)
         revision = session.get(CaseRevision, posting.case_revision_id)
         assert revision is not None
-        posting_id, was, tenant = posting.id, posting.state, posting.tenant
+        posting_id, was, tenant, before = posting.id, posting.state, posting.tenant, posting.remote_id
         party_key, party_name, payload = posting.party_key, posting.party_name, revision.payload
     config, client = _client(tenant)
     expected = expected_credit(payload, config, party_key, party_name)
@@ -68,7 +68,8 @@ def link(
         fail("not linked: the document is not what the case says\n  " + "\n  ".join(diffs)
              + "\nlink it anyway with --force (recorded with the case)", code=1)
     detail = f"{remote.type} {remote.remote_id} ({remote.number or '-'}), {remote.amount} {remote.currency or ''}, " \
-             f"{remote.party_name}" + (f"; forced despite: {'; '.join(diffs)}" if diffs else "")
+             f"{remote.party_name}" + (f"; forced despite: {'; '.join(diffs)}" if diffs else "") \
+             + (f"; replaces {before}, which the books no longer have" if before else "")
     with _session() as session:
         done = mark_linked(session, posting_id, was, document_type=remote.type, remote_id=remote.remote_id,
                            number=remote.number, version=remote.version, detail=detail)

@@ -134,9 +134,9 @@ def test_link_adopts_a_hand_keyed_document_and_refuses_one_that_does_not_match(
     raw = yaml.safe_load(tenants.read_text(encoding="utf-8"))
     raw["tenants"][tenant]["mapping"]["kinds"]["vendor_refund"]["strict_reasons"] = True
     tenants.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    case = _case(1, tenant, reason_code="CUSTOMS_HOLD")
-    _enqueue(env, tmp_path, case)
-    wait_until(lambda: _states(env, "OPS-000001") == {"credit": "failed"}, timeout=60, what="the case failed")
+    _enqueue(env, tmp_path, _case(1, tenant, reason_code="CUSTOMS_HOLD"), _case(6, tenant, reason_code="CUSTOMS_HOLD"))
+    wait_until(lambda: _states(env, "OPS-000001") == _states(env, "OPS-000006") == {"credit": "failed"}, timeout=60,
+               what="the cases failed")
     good = _key_by_hand(sandbox, tenant, "42.50", "HAND-1")
     wrong = _key_by_hand(sandbox, tenant, "40.00", "HAND-2")
     keyed = sorted(d["id"] for d in sandbox.admin.documents(tenant, entity=CREDIT[tenant]) if d["origin"] == "api")
@@ -160,6 +160,14 @@ def test_link_adopts_a_hand_keyed_document_and_refuses_one_that_does_not_match(
     assert (posting.state, posting.remote_id, posting.remote_number) == ("linked", good, "HAND-1")
     again = run_cli(["link", "OPS-000001", good], env)
     assert again.returncode == 1 and "is linked" in again.stderr
+
+    # the other case is adopted despite the difference, because the operator says so; that is recorded
+    forced = run_cli(["link", "OPS-000006", wrong, "--force", "--json"], env)
+    assert forced.returncode == 0, forced.stderr
+    assert json.loads(forced.stdout)["forced"] and json.loads(forced.stdout)["differences"] == [
+        "amount: the case says 42.50, the document 40.00"]
+    note = json.loads(run_cli(["show", "OPS-000006", "--json", "--offline"], env).stdout)
+    assert "forced despite: amount" in note["revisions"][0]["postings"][0]["attempts"][-1]["provider_message"]
 
     # a later re-run finds nothing to do, and the worker never posts a second document
     assert "0 posting(s) queued" in run_cli(["retry", "OPS-000001"], env).stdout
