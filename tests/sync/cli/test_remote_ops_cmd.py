@@ -195,6 +195,16 @@ def test_unpost_voids_follow_up_then_credit_and_repost_sends_one_new_document(
     shown = run_cli(["show", "OPS-000002"], env)
     assert shown.returncode == 0 and "in the books now:" in shown.stdout and "active" in shown.stdout
 
+    # the provider refuses: the reason is shown, the credit is not tried, nothing changes in the ledger
+    sandbox.admin.set_faults(tenant, offline=True)
+    try:
+        refused = run_cli(["unpost", "OPS-000002", "--why", "keyed twice by the vendor"], env)
+    finally:
+        sandbox.admin.clear_faults(tenant)
+    assert refused.returncode == 1, refused.stdout
+    assert "failed: the " in refused.stdout and "not tried" in refused.stdout
+    assert _states(env, "OPS-000002") == {"credit": "posted", "refund": "posted"}
+
     # unpost: the refund payment/deposit first, then its credit; the ledger keeps every row
     result = run_cli(["unpost", "OPS-000002", "--why", "keyed twice by the vendor", "--json"], env)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -206,6 +216,9 @@ def test_unpost_voids_follow_up_then_credit_and_repost_sends_one_new_document(
     credit = next(p for p in story["revisions"][0]["postings"] if p["role"] == "credit")
     assert credit["remote_id"] == first_credit.remote_id  # history kept: the voided document's id stays
     assert [a["operation"] for a in credit["attempts"]] == ["create", "operator"]
+    refund = next(p for p in story["revisions"][0]["postings"] if p["role"] == "refund")
+    assert [a["outcome"] for a in refund["attempts"]] == ["created", "failed", "voided"]
+    assert refund["attempts"][1]["classification"] and refund["attempts"][1]["http_status"] == 503
     assert credit["attempts"][-1]["outcome"] == "voided" and "keyed twice" in credit["attempts"][-1][
         "provider_message"]
     expected_books = {"found": True, "status": "voided"} if tenant == "demo-xero" else {"found": False}
