@@ -167,10 +167,12 @@ class Refused(Exception):
 
 
 def case_postings(session: Session, case_id: str) -> list[Posting]:
-    """The postings of the case that still count (not replaced by a later revision), oldest first."""
-    return list(session.scalars(select(Posting).where(
-        Posting.case_id == case_id, Posting.state != PostingState.SUPERSEDED.value)
-        .order_by(Posting.created_at, Posting.id)))
+    """The postings of the case's current revision, oldest first. An earlier revision's postings belong to
+    the amendment that replaced them (voided or superseded by it): reposting one would duplicate the case."""
+    return list(session.scalars(select(Posting).join(CaseRevision, Posting.case_revision_id == CaseRevision.id)
+                                .where(Posting.case_id == case_id, CaseRevision.superseded_at.is_(None),
+                                       Posting.state != PostingState.SUPERSEDED.value)
+                                .order_by(Posting.created_at, Posting.id)))
 
 
 def link_target(session: Session, case_id: str, party: str | None) -> Posting:

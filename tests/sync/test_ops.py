@@ -109,3 +109,22 @@ def test_link_needs_a_party_for_a_multi_party_case_and_only_takes_what_is_not_in
                            version=None, detail="test")
     with session_scope(ledger_url) as s, pytest.raises(Refused, match="is linked as CreditNote CN-7"):
         link_target(s, case_id, "Nordic Paper AB")
+
+
+def test_an_earlier_revision_voided_by_its_amendment_is_never_reposted(ledger_url: str) -> None:
+    case_id = _store(ledger_url, 5)
+    with session_scope(ledger_url) as s:
+        first = _credit(s, case_id)
+        first.state, first.remote_id = "voided", "CN-OLD"  # the amendment voided it and posted revision 2
+        s.commit()
+    _store(ledger_url, 5, revision=2)
+    with session_scope(ledger_url) as s:
+        current = s.scalar(select(Posting).where(Posting.case_id == case_id, Posting.id != first.id))
+        assert current is not None
+        current.state, current.remote_id = "posted", "CN-NEW"
+        s.commit()
+        with pytest.raises(Refused):
+            repost(s, case_id, gone={}, live={current.id})
+    with session_scope(ledger_url) as s:
+        old = s.get(Posting, first.id)
+        assert old is not None and (old.state, old.generation, old.remote_id) == ("voided", 0, "CN-OLD")
