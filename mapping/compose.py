@@ -69,8 +69,10 @@ class _RawLine:
     alias: str | None
 
 
-def compose(case: RefundCase, tenant: TenantConfig) -> Composition:
-    """The entries for ``case`` in ``tenant``, or a :class:`MappingError` saying what to change."""
+def compose(case: RefundCase, tenant: TenantConfig, repost: int = 0) -> Composition:
+    """The entries for ``case`` in ``tenant``, or a :class:`MappingError` saying what to change.
+
+    ``repost`` (n >= 1: the n-th operator repost) only changes the tags (``~g<n>``, see :mod:`mapping.tags`)."""
     mapping = tenant.mapping
     provider = tenant.provider
     if case.tenant != tenant.name:
@@ -123,7 +125,7 @@ def compose(case: RefundCase, tenant: TenantConfig) -> Composition:
         amount = sum((ln.gross for ln in lines), Decimal(0))
         taxes = [ln.tax for ln in lines if ln.tax is not None]
         total_tax = sum(taxes, Decimal(0)) if taxes else None
-        tag, reference = _tags(case, mapping, provider, fields, index, party_count, DocumentRole.CREDIT)
+        tag, reference = _tags(case, mapping, provider, fields, index, party_count, DocumentRole.CREDIT, repost)
         memo = render_within(
             mapping.tags.memo, fields, QBO_PRIVATE_NOTE_MAX, shrink="party_name", what="the memo",
             setting="mapping.tags.memo",
@@ -136,13 +138,13 @@ def compose(case: RefundCase, tenant: TenantConfig) -> Composition:
             if qbo and customer:
                 cash_account = method_ref  # the RefundReceipt is credit and cash in one document
             else:
-                s_tag, s_ref = _tags(case, mapping, provider, fields, index, party_count, DocumentRole.REFUND)
+                s_tag, s_ref = _tags(case, mapping, provider, fields, index, party_count, DocumentRole.REFUND, repost)
                 settlement = Settlement(
                     DocumentRole.REFUND, amount, method_ref, method_map.qbo_payment_method,
                     case.payment.transaction_id if case.payment else None, None, s_tag, s_ref,
                 )
         elif apply_original:
-            a_tag, a_ref = _tags(case, mapping, provider, fields, index, party_count, DocumentRole.APPLICATION)
+            a_tag, a_ref = _tags(case, mapping, provider, fields, index, party_count, DocumentRole.APPLICATION, repost)
             bank = None
             if qbo and not customer and mapping.quickbooks is not None:
                 bank = _ref(mapping.quickbooks.bill_payment_account, provider)
@@ -479,8 +481,9 @@ def _tags(
     index: int,
     count: int,
     role: DocumentRole,
+    repost: int = 0,
 ) -> tuple[str, str | None]:
-    suffix = tag_suffix(index, count, case.revision, role.value)
+    suffix = tag_suffix(index, count, case.revision, role.value, repost)
     shorten = mapping.tags.shorten
     if provider is Provider.QUICKBOOKS:
         tag = make_tag(mapping.tags.doc_number, fields, suffix, QBO_DOC_NUMBER_MAX, shorten=shorten,

@@ -13,6 +13,11 @@
   - Xero ``Idempotency-Key`` (at most 128): ``rs-{posting_id}-{payload_hash}`` when the posting id is
     1-60 characters of ``[A-Za-z0-9._-]`` (readable in Xero's logs); otherwise ``rs-`` + the SHA-256
     hex of the same inputs (67 characters).
+  - ``generation`` (``postings.generation``, bumped by an operator re-run or repost) is part of the key
+    from generation 1 on; generation 0 gives exactly the key above. Why: Xero remembers a key's answer
+    (errors included) for about 6 minutes and QBO a ``requestid``'s answer longer, so an operator re-run
+    after a *permanent* failure must send a key the provider has not seen, or it gets the cached failure
+    back. A re-run is still looked up by tag before it is sent, so the fresh key never duplicates.
 """
 
 from __future__ import annotations
@@ -44,19 +49,23 @@ def sha256_hex(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def idempotency_key(posting_id: str, payload_hash: str, provider: Provider | str) -> str:
-    """The key a provider dedupes retries of one posting by; deterministic and within its limit."""
+def idempotency_key(posting_id: str, payload_hash: str, provider: Provider | str, generation: int = 0) -> str:
+    """The key a provider dedupes retries of one posting (generation) by; deterministic and within its limit."""
     provider = Provider(provider)
     posting_id = str(posting_id)
     if not posting_id:
         raise ValueError("posting_id must not be empty")
     if not _HASH.match(payload_hash):
         raise ValueError("payload_hash must be a SHA-256 hex digest (64 lower-case hex digits)")
-    digest = hashlib.sha256(f"{provider.value}\n{posting_id}\n{payload_hash}".encode()).hexdigest()
+    if generation < 0:
+        raise ValueError("generation must not be negative")
+    inputs = f"{provider.value}\n{posting_id}\n{payload_hash}" + (f"\n{generation}" if generation else "")
+    digest = hashlib.sha256(inputs.encode()).hexdigest()
     if provider is Provider.QUICKBOOKS:
         key = "rs-" + digest[:32]
         assert len(key) <= QBO_BATCH_ID_MAX
         return key
-    key = f"rs-{posting_id}-{payload_hash}" if _READABLE_ID.match(posting_id) else "rs-" + digest
+    readable = f"rs-{posting_id}-{payload_hash}" if not generation else f"rs-{posting_id}-g{generation}-{payload_hash}"
+    key = readable if _READABLE_ID.match(posting_id) and len(readable) <= XERO_IDEMPOTENCY_KEY_MAX else "rs-" + digest
     assert len(key) <= XERO_IDEMPOTENCY_KEY_MAX
     return key

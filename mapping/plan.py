@@ -15,7 +15,7 @@ How the posting engine and connectors use a plan:
    ``lookup_field == tag`` (QBO ``DocNumber``/``PaymentRefNum``, Xero ``Reference``); a follow-up
    (``depends_on == "credit"``) needs the remote id of its party's credit -> ``credit.id``;
 4. send ``bind(document.payload, values)`` to ``bind(document.path, values)`` with
-   ``idempotency_key(posting_id, document.payload_hash, provider)``, serialised by
+   ``idempotency_key(posting_id, document.payload_hash, provider, generation)``, serialised by
    :func:`mapping.wire.dumps` (Decimals as number tokens).
 """
 
@@ -115,9 +115,11 @@ class CasePlan:
         return self.document(f"{document.party_index}:{DocumentRole.CREDIT.value}")
 
 
-def plan_case(case: RefundCase, tenant: TenantConfig) -> CasePlan:
-    """Every document ``case`` posts in ``tenant``; raises :class:`MappingError` if it cannot be posted."""
-    composition = compose(case, tenant)
+def plan_case(case: RefundCase, tenant: TenantConfig, repost: int = 0) -> CasePlan:
+    """Every document ``case`` posts in ``tenant``; raises :class:`MappingError` if it cannot be posted.
+
+    ``repost``: the documents as the n-th operator repost sends them (own tags ``~g<n>``, see mapping.tags)."""
+    composition = compose(case, tenant, repost)
     qbo = tenant.provider is Provider.QUICKBOOKS
     documents: list[PlannedDocument] = []
     parties: list[PartyPlan] = []

@@ -12,10 +12,18 @@ A tag is ``stem + suffix``.
 
       ~<n>     party n of a multi-party case (1-based, in the order the case first names them)
       ~r<n>    revision n, for n >= 2 (a re-posted revision needs a tag of its own)
+      ~g<n>    the n-th operator repost of the same document (`refundsync repost`, n >= 1)
       ~p       the refund follow-up (QBO Deposit, Xero Payment)
       ~a       the application follow-up (QBO BillPayment/Payment applying the credit)
 
-  e.g. ``RF-2026-000123``, ``RF-2026-000123~2``, ``RF-2026-000123~r2``, ``RF-2026-000123~3~r2~a``.
+  e.g. ``RF-2026-000123``, ``RF-2026-000123~2``, ``RF-2026-000123~r2``, ``RF-2026-000123~3~r2~a``,
+  ``RF-2026-000123~g1``.
+
+  Why a repost needs ``~g<n>``: a voided Xero credit note keeps its CreditNoteNumber and Reference (and
+  Xero refuses a second "must be unique" number), a voided QBO Payment keeps its PaymentRefNum, and a
+  lookup by the old tag would find the dead document. A repost's own tag is unique, so a repost whose
+  response was lost is still found by lookup. ``n`` counts reposts, not re-runs: an operator re-run
+  (`refundsync retry`) must keep the tag, because a document it may already have created is found by it.
 
 Short form (deterministic, collision-resistant)
 -----------------------------------------------
@@ -61,11 +69,13 @@ def short_digest(text: str) -> str:
     return base64.b32encode(raw).decode("ascii")[:DIGEST_CHARS]
 
 
-def tag_suffix(party_index: int, party_count: int, revision: int, role: str) -> str:
-    """The suffix of the scheme above for one document of one case revision."""
+def tag_suffix(party_index: int, party_count: int, revision: int, role: str, repost: int = 0) -> str:
+    """The suffix of the scheme above for one document of one case revision (``repost``: its n-th repost)."""
     suffix = f"{SEPARATOR}{party_index}" if party_count > 1 else ""
     if revision > 1:
         suffix += f"{SEPARATOR}r{revision}"
+    if repost > 0:
+        suffix += f"{SEPARATOR}g{repost}"
     return suffix + ROLE_SUFFIX[role]
 
 

@@ -1,13 +1,15 @@
-"""Operator commands: `failed`, `show`, `retry`, `skip`. Every listing has `--json`."""
+"""Operator commands: `failed`, `show`, `retry`, `skip` (`link`, `unpost`, `repost`: remote_ops_cmd). `--json`."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 import typer
 from rich.table import Table
 from sqlalchemy.orm import Session
 
+from config.errors import ConfigError
 from config.settings import get_settings
 from sync.cli.app import app, console, fail, migrated_ledger_url, print_json
 
@@ -57,14 +59,17 @@ def failed(
 
 @app.command()
 def show(case_id: str = typer.Argument(..., help="The case's log reference."),
+         offline: bool = typer.Option(False, "--offline", help="Do not read the documents from the books."),
          as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
-    """The case, its postings, every attempt and the remote document ids."""
+    """The case, its postings, every attempt, and each remote document as the books have it now."""
     from sync.ops import case_story
 
     with _session() as session:
         story = case_story(session, case_id)
     if story is None:
         fail(f"no case {case_id} in the ledger (neither stored nor rejected)", code=1)
+    if not offline:
+        _add_remote_documents(story)
     if as_json:
         print_json(story)
         return
@@ -79,6 +84,8 @@ def show(case_id: str = typer.Argument(..., help="The case's log reference."),
             console.print(f"  {p['role']} for {p['party']}: [bold]{p['state']}[/] tag {p['tag'] or '-'}, "
                           f"remote {remote}" + (f"\n    reason: {p['reason']}" if p["reason"] else ""),
                           highlight=False, soft_wrap=True)
+            if "books" in p:
+                console.print(f"    in the books now: {_books_line(p['books'])}", highlight=False, soft_wrap=True)
             table = Table(show_header=True, box=None, padding=(0, 1))
             for col in ("when", "operation", "request", "http", "code", "classification", "outcome"):
                 table.add_column(col, overflow="fold")
@@ -90,6 +97,50 @@ def show(case_id: str = typer.Argument(..., help="The case's log reference."),
     for r in story["rejected"]:
         console.print(f"rejected ({r['kind']}) {r['received_at'][:19]} from {r['source']}: {r['reason']}",
                       highlight=False, soft_wrap=True)
+
+
+def _add_remote_documents(story: dict[str, Any]) -> None:
+    """Each posting with a remote id gets ``books``: the document as read now, ``{"found": false}``, or
+    ``{"error": reason}`` (a failed read is shown, never fatal: the ledger's story still prints)."""
+    from connectors.protocol import TenantClient
+    from sync.remote_ops import Failure, describe, fetch, tenant_client, tenant_config
+
+    clients: dict[str, TenantClient | str] = {}
+    for rev in story["revisions"]:
+        for p in rev["postings"]:
+            if not p["remote_id"] or not p["document_type"]:
+                continue
+            tenant = rev["tenant"]
+            if tenant not in clients:
+                try:
+                    clients[tenant] = tenant_client(tenant_config(tenant))
+                except ConfigError as exc:
+                    clients[tenant] = f"tenant {tenant} cannot be read: {exc.render()}"
+            client = clients[tenant]
+            if isinstance(client, str):
+                p["books"] = {"error": client}
+                continue
+            try:
+                found = fetch(client, p["document_type"], p["remote_id"])
+            except Exception as exc:  # e.g. Redis (the shared limiter) unreachable: the ledger's story still prints
+                p["books"] = {"error": f"the books could not be read ({type(exc).__name__})"}
+                continue
+            if isinstance(found, Failure):
+                p["books"] = {"error": found.reason, "classification": found.classification}
+            elif found is None:
+                p["books"] = {"found": False}
+            else:
+                p["books"] = {"found": True, **describe(found)}
+
+
+def _books_line(books: dict[str, Any]) -> str:
+    if "error" in books:
+        return f"[red]could not read it[/]: {books['error']}"
+    if not books.get("found"):
+        return "[yellow]not found[/] (deleted)"
+    return (f"{books['type']} {books['remote_id']} number {books['number'] or '-'}, [bold]{books['status']}[/], "
+            f"{books['amount']} {books['currency'] or ''} {books['party'] or ''}, date {books['date'] or '-'}, "
+            f"version {books['version'] or '-'}")
 
 
 @app.command()

@@ -7,7 +7,8 @@ this schedules the next flush for then.
 
 Exactly once: a posting whose earlier outcome is unknown (``unknown`` state, or a lease that expired
 with the posting in flight) is looked up by its tag before anything is sent; found means adopted. A
-posting is only ever sent with the idempotency key derived from its own id and payload hash.
+posting is only ever sent with the idempotency key derived from its own id, payload hash and generation
+(bumped by an operator re-run, see sync.engine.generations).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from mapping.plan import CasePlan, PlannedDocument, plan_case
 from sync.engine import amend
 from sync.engine.claims import Claimed, claim, next_due_at
 from sync.engine.decide import RetryPolicy, Transition, after_error, after_lookup, after_post
+from sync.engine.generations import awaits_credit, repost_number
 from sync.engine.parties import PartyCache
 from sync.intake import posting_id
 from sync.ledger.models import Attempt, CaseRevision, Posting
@@ -146,7 +148,7 @@ def _process(deps: EngineDeps, tenant: str, config: TenantConfig | None, client:
                         deps, report, operation="map")
             session.commit()
             return
-        plans: dict[int, CasePlan | MappingError] = {}
+        plans: dict[tuple[int, int], CasePlan | MappingError] = {}
         for work in works:
             _plan(work, revisions[work.posting.case_revision_id], config, plans, deps, session, report)
         session.commit()
@@ -192,14 +194,16 @@ def _release(session: Session, works: list[_Work], sent: set[str], deps: EngineD
     session.commit()
 
 
-def _plan(work: _Work, revision: CaseRevision, config: TenantConfig, plans: dict[int, CasePlan | MappingError],
-          deps: EngineDeps, session: Session, report: FlushReport) -> None:
-    if revision.id not in plans:
+def _plan(work: _Work, revision: CaseRevision, config: TenantConfig,
+          plans: dict[tuple[int, int], CasePlan | MappingError], deps: EngineDeps, session: Session,
+          report: FlushReport) -> None:
+    repost = repost_number(session, work.posting)  # a reposted document has a tag of its own (~g<n>)
+    if (revision.id, repost) not in plans:
         try:
-            plans[revision.id] = plan_case(RefundCase.model_validate_json(revision.payload), config)
+            plans[revision.id, repost] = plan_case(RefundCase.model_validate_json(revision.payload), config, repost)
         except MappingError as exc:
-            plans[revision.id] = exc
-    plan = plans[revision.id]
+            plans[revision.id, repost] = exc
+    plan = plans[revision.id, repost]
     if isinstance(plan, MappingError):
         _finish(session, work.posting, Transition(PostingState.FAILED, "failed", plan.reason, plan.code.value),
                 deps, report, operation="map")
@@ -216,7 +220,8 @@ def _plan(work: _Work, revision: CaseRevision, config: TenantConfig, plans: dict
     posting.document_type = document.type
     posting.tag = document.tag
     posting.payload_hash = document.payload_hash
-    posting.idempotency_key = idempotency_key(posting.id, document.payload_hash, config.provider)
+    # generation 0 keeps the key it always had; an operator re-run sends one the provider has not cached
+    posting.idempotency_key = idempotency_key(posting.id, document.payload_hash, config.provider, posting.generation)
     work.plan, work.document = plan, document
 
 
@@ -362,7 +367,12 @@ def _follow_up(session: Session, work: _Work, deps: EngineDeps) -> None:
         if follow.depends_on is DocumentRole.CREDIT and follow.party_key == document.party_key:
             follow_id = posting_id(posting.tenant, posting.case_id, plan.revision, follow.role.value,
                                    follow.party_key)
-            if session.get(Posting, follow_id) is None:
+            existing = session.get(Posting, follow_id)
+            if existing is not None and awaits_credit(existing):  # reposted with its credit: due now
+                existing.state = PostingState.PENDING.value
+                existing.next_attempt_at = None
+                existing.updated_at = deps.clock()
+            if existing is None:
                 now = deps.clock()
                 session.add(Posting(
                     id=follow_id, case_revision_id=posting.case_revision_id, case_id=posting.case_id,

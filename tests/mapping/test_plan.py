@@ -440,3 +440,16 @@ def test_the_same_case_always_gives_the_same_plan() -> None:
                                                                                      "transaction_id": "T"})
     assert [(d.payload_hash, d.tag) for d in a.documents] == [(d.payload_hash, d.tag) for d in b.documents]
     assert a.documents[0].payload == b.documents[0].payload
+
+
+def test_a_repost_gets_its_own_tags_and_hashes_and_still_fits() -> None:
+    first = plan(payment={"method": "card", "transaction_id": None})
+    again = plan_case(first.case, tenant(first.tenant), repost=1)
+    assert [d.tag for d in again.documents] == ["RF-2026-000123~g1", "RF-2026-000123~g1~p"]
+    assert again.documents[0].payload["DocNumber"] == "RF-2026-000123~g1"
+    assert all(a.payload_hash != b.payload_hash for a, b in zip(first.documents, again.documents, strict=True))
+    assert plan_case(first.case, tenant(first.tenant), repost=1) == again  # deterministic: found again by lookup
+    long_id = "MKT-AMAZON-JP-2026-11-20-000000123456"
+    case = make_case(case_id=long_id)
+    reposts = [plan_case(case, tenant(case.tenant), repost=n).documents[0].tag for n in (0, 1, 2)]
+    assert all(len(t or "") <= 21 for t in reposts) and len(set(reposts)) == 3

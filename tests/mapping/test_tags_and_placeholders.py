@@ -21,6 +21,8 @@ def test_suffix_scheme() -> None:
     assert tag_suffix(2, 3, 1, "credit") == "~2"
     assert tag_suffix(1, 1, 2, "refund") == "~r2~p"
     assert tag_suffix(3, 3, 2, "application") == "~3~r2~a"
+    assert tag_suffix(1, 1, 1, "credit", repost=1) == "~g1"
+    assert tag_suffix(3, 3, 2, "refund", repost=2) == "~3~r2~g2~p"
 
 
 def test_short_form_keeps_the_head_and_the_suffix() -> None:

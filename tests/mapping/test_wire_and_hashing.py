@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -148,3 +149,26 @@ def test_readable_xero_key_and_refusals() -> None:
         idempotency_key("", digest, "xero")
     with pytest.raises(ValueError):
         idempotency_key("1", "not-a-hash", "xero")
+
+
+@given(posting_id=POSTING_IDS, digest=st.binary(min_size=32, max_size=32).map(bytes.hex),
+       generation=st.integers(min_value=1, max_value=10**6))
+def test_an_operator_rerun_gets_a_fresh_key_within_the_limits(posting_id: str, digest: str, generation: int) -> None:
+    for provider, limit in (("quickbooks", QBO_BATCH_ID_MAX), ("xero", XERO_IDEMPOTENCY_KEY_MAX)):
+        first = idempotency_key(posting_id, digest, provider)
+        assert idempotency_key(posting_id, digest, provider, 0) == first  # generation 0: the key as it always was
+        rerun = idempotency_key(posting_id, digest, provider, generation)
+        assert rerun != first and len(rerun) <= limit
+        assert rerun == idempotency_key(posting_id, digest, provider, generation)
+        assert rerun != idempotency_key(posting_id, digest, provider, generation + 1)
+
+
+def test_generation_zero_keeps_todays_keys_byte_for_byte() -> None:
+    digest = "a" * 64
+    # the values keys had before generations existed: a change here re-sends in-flight postings with new keys
+    assert idempotency_key("4711", digest, "xero", 0) == f"rs-4711-{digest}"
+    assert idempotency_key("4711", digest, "quickbooks", 0) == "rs-" + hashlib.sha256(
+        f"quickbooks\n4711\n{digest}".encode()).hexdigest()[:32]
+    assert idempotency_key("4711", digest, "xero", 2) == f"rs-4711-g2-{digest}"
+    with pytest.raises(ValueError):
+        idempotency_key("4711", digest, "xero", -1)

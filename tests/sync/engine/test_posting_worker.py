@@ -172,3 +172,13 @@ def test_unmapped_reason_fails_with_its_fix_and_retry_posts_it_once(env: dict[st
     story = json.loads(run_cli(["show", "RFU-000004", "--json"], env).stdout)
     operations = [a["operation"] for a in story["revisions"][0]["postings"][0]["attempts"]]
     assert operations == ["map", "operator", "lookup", "create"]
+    # the re-run was sent with a key of its own (generation 1): Xero cannot answer it from its replay cache
+    from mapping.hashing import idempotency_key
+
+    with session_scope(url) as s:
+        rerun = s.scalars(select(Posting)).one()
+        assert rerun.generation == 1 and rerun.payload_hash is not None
+        assert rerun.idempotency_key == idempotency_key(rerun.id, rerun.payload_hash, "xero", 1)
+        assert rerun.idempotency_key != idempotency_key(rerun.id, rerun.payload_hash, "xero")
+    sent = [r for r in sandbox.admin.requests(company="demo-xero") if r.get("idempotency_key")]
+    assert [r["idempotency_key"] for r in sent] == [rerun.idempotency_key]
