@@ -45,11 +45,15 @@ def claim(session: Session, tenant: str, owner: str, *, now: datetime, lease_sec
         session.rollback()
         return []
     ids = [r.id for r in rows]
-    session.execute(update(Posting).where(Posting.id.in_(ids))
-                    .values(state=PostingState.IN_FLIGHT.value, lease_owner=owner,
-                            lease_expires_at=now + timedelta(seconds=lease_seconds), updated_at=now))
+    # The update re-checks "due": an operator command (link, skip) that changed a row between the select and
+    # here wins, and the row is not claimed (only the rows this update changed are returned).
+    claimed = set(session.scalars(
+        update(Posting).where(Posting.id.in_(ids), _due(now))
+        .values(state=PostingState.IN_FLIGHT.value, lease_owner=owner,
+                lease_expires_at=now + timedelta(seconds=lease_seconds), updated_at=now)
+        .returning(Posting.id)).all())
     session.commit()
-    return [Claimed(r.id, r.state != PostingState.PENDING.value) for r in rows]
+    return [Claimed(r.id, r.state != PostingState.PENDING.value) for r in rows if r.id in claimed]
 
 
 def next_due_at(session: Session, tenant: str, now: datetime) -> datetime | None:
