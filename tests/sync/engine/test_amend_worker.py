@@ -10,16 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.fernet import Fernet
-from redis import Redis
 from sqlalchemy import select
 
 from connectors.sandbox.testing import SandboxServer, running_sandbox
-from sync.ledger.db import session_factory, session_scope, upgrade
+from sync.ledger.db import session_scope
 from sync.ledger.models import CaseRevision, Posting
-from sync.ledger.token_store import LedgerTokenStore
-from tests.support.connectors import sandbox_tenants, sandbox_tokens
-from tests.support.processes import WorkerProcess, refundsync_env, run_cli, wait_until
+from tests.support.posting import posting_env
+from tests.support.processes import WorkerProcess, run_cli, wait_until
 from tests.support.servers import RedisServer
 
 pytestmark = pytest.mark.slow
@@ -36,20 +33,7 @@ def sandbox() -> Iterator[SandboxServer]:
 
 @pytest.fixture
 def env(tmp_path: Path, redis_srv: RedisServer, sandbox: SandboxServer) -> dict[str, str]:
-    Redis.from_url(redis_srv.url).flushall()
-    url = f"sqlite:///{tmp_path / 'ledger.db'}"
-    upgrade(url)
-    key = Fernet.generate_key().decode()
-    tenants = tmp_path / "tenants.yaml"
-    sandbox_tenants(sandbox.base_url, tenants)
-    store = LedgerTokenStore(session_factory(url), key)
-    for tenant, provider in (("demo-xero", "xero"), ("demo-qbo", "quickbooks")):
-        store.save(tenant, provider, sandbox_tokens(sandbox, tenant), expected_version=None)
-    return refundsync_env(broker_url=redis_srv.url, database_url=url, tenants_file=tenants, token_key=key,
-                          xero_client_id="sandbox-xero-client", xero_client_secret="sandbox-xero-secret",
-                          quickbooks_client_id="sandbox-qbo-client", quickbooks_client_secret="sandbox-qbo-secret",
-                          visibility_timeout=120, task_time_limit=60, max_retry_countdown=30,
-                          limit_minute_seconds=2)
+    return posting_env(tmp_path, redis_srv.url, sandbox)
 
 
 def _case(case_id: str, tenant: str, amount: str, revision: int = 1, **changes: Any) -> dict[str, Any]:
