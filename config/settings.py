@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     )
     http_timeout: float = Field(default=60.0, gt=0, description="Seconds before a provider request times out.")
     max_case_bytes: int = Field(default=65536, ge=1024, description="Largest accepted case payload, bytes.")
+    backsync_check_seconds: float = Field(
+        default=60.0, gt=0, description="How often beat looks for tenants due a back-sync (their own interval "
+        "is in the tenants file, backsync.interval_minutes).",
+    )
 
 
     @property
@@ -98,6 +102,7 @@ class Settings(BaseSettings):
             "limit_minute_seconds": str(self.limit_minute_seconds),
             "http_timeout": str(self.http_timeout),
             "limiter_max_wait": str(self.limiter_max_wait),
+            "backsync_check_seconds": str(self.backsync_check_seconds),
         }
 
 

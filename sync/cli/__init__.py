@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "sync.cli.sandbox_cmd",
     "sync.cli.connect_cmd",
     "sync.cli.ops_cmd",
+    "sync.cli.backsync_cmd",
 )
 for _module in COMMAND_MODULES:
     importlib.import_module(_module)
