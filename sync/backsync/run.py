@@ -49,6 +49,8 @@ log = get_logger("refundsync.backsync")
 #: Postings whose document is (or was) in the books and so is compared.
 CHECKED = tuple(s.value for s in (PostingState.POSTED, PostingState.CONFIRMED, PostingState.MISMATCH,
                                   PostingState.DUPLICATE, PostingState.MISSING, PostingState.REMOVED))
+#: States a posting with a recorded duplicate can be in (duplicate, or a worse state that outranks it).
+HOLDS_DUPLICATES = tuple(s.value for s in (PostingState.DUPLICATE, PostingState.REMOVED, PostingState.MISSING))
 BATCH = 500
 RECONCILE_PAGE = 200
 OVERLAP = timedelta(minutes=5)
@@ -295,28 +297,33 @@ class _Checker:
         touched: dict[str, Posting] = {p.id: p for p in session.scalars(base.where(Posting.remote_id.in_(list(docs))))}
         if tags:
             touched.update((p.id, p) for p in session.scalars(base.where(Posting.tag.in_(tags))))
-        for holder in session.scalars(base.where(Posting.drift.contains('"duplicates"'))):
+        holders = select(Posting).where(Posting.tenant == tenant, Posting.state.in_(HOLDS_DUPLICATES),
+                                        Posting.drift.contains('"duplicates"'))
+        for holder in session.scalars(holders):
             if any(d["remote_id"] in docs for d in _drift(holder).get("duplicates", [])):
                 touched[holder.id] = holder
         cases = self._cases(session, {p.case_revision_id for p in touched.values()})
+        by_tag: dict[str, list[RemoteDocument]] = {}
+        for doc in docs.values():
+            for tag in {t for t in (doc.number, doc.reference) if t}:
+                by_tag.setdefault(tag, []).append(doc)
         for posting in sorted(touched.values(), key=lambda p: p.id):
             case = cases.get(posting.case_revision_id)
             if case is None:
                 continue
-            self._record(session, posting, self._verdict_from_changes(posting, case, docs))
+            self._record(session, posting, self._verdict_from_changes(posting, case, docs, by_tag))
 
-    def _verdict_from_changes(self, posting: Posting, case: RefundCase, docs: dict[str, RemoteDocument]
-                              ) -> Verdict:
+    def _verdict_from_changes(self, posting: Posting, case: RefundCase, docs: dict[str, RemoteDocument],
+                              by_tag: dict[str, list[RemoteDocument]]) -> Verdict:
         previous = _drift(posting)
         duplicates = {d["remote_id"]: Duplicate(**d) for d in previous.get("duplicates", [])}
-        for doc in docs.values():
-            if doc.remote_id == posting.remote_id:
-                continue
-            if (doc.type == posting.document_type and bears_tag(doc, posting.tag)
-                    and doc.status is RemoteStatus.ACTIVE):
+        for remote_id in list(duplicates):
+            changed = docs.get(remote_id)
+            if changed is not None and not self._duplicates(posting, changed):
+                del duplicates[remote_id]  # deleted, voided, or no longer bearing our tag
+        for doc in by_tag.get(posting.tag or "", ()):
+            if self._duplicates(posting, doc):
                 duplicates[doc.remote_id] = Duplicate.of(doc)
-            else:
-                duplicates.pop(doc.remote_id, None)  # deleted, voided, or no longer bearing our tag
         expected = expected_for(posting, case, self.resolve_party)
         own = docs.get(posting.remote_id or "")
         if own is not None:
@@ -329,6 +336,12 @@ class _Checker:
         state = PostingState.DUPLICATE if duplicates and known in (
             PostingState.CONFIRMED, PostingState.MISMATCH, PostingState.POSTED) else known
         return Verdict(state, differences, tuple(duplicates.values()), known)
+
+    @staticmethod
+    def _duplicates(posting: Posting, doc: RemoteDocument) -> bool:
+        """Another active document of the same type bearing the posting's tag."""
+        return (doc.remote_id != posting.remote_id and doc.type == posting.document_type
+                and bears_tag(doc, posting.tag) and doc.status is RemoteStatus.ACTIVE)
 
     # -- reconcile: documents read by id --------------------------------------------------------------
 

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from connectors.sandbox.testing import SandboxServer, running_sandbox
 from sync.ledger.db import session_scope
 from sync.ledger.models import ReconciliationRun
-from tests.sync.backsync.support import BeatProcess, backsync_env, cases_for, states
 from tests.support.processes import WorkerProcess, run_cli, wait_until
 from tests.support.servers import RedisServer
+from tests.sync.backsync.support import BeatProcess, backsync_env, cases_for, states
 
 pytestmark = pytest.mark.slow
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from connectors.sandbox.testing import SandboxServer, running_sandbox
-from tests.sync.backsync.support import backsync_env, cases_for, post_cases, postings, states, xero_put_credit_note
 from tests.support.processes import WorkerProcess, run_cli
 from tests.support.servers import RedisServer
+from tests.sync.backsync.support import backsync_env, cases_for, post_cases, postings, states, xero_put_credit_note
 
 pytestmark = pytest.mark.slow
 
