@@ -293,10 +293,12 @@ class _Checker:
             docs[change.document.remote_id] = change.document
         tenant = self.config.name
         tags = sorted({t for d in docs.values() for t in (d.number, d.reference) if t})
-        base = select(Posting).where(Posting.tenant == tenant, Posting.state.in_(CHECKED))
-        touched: dict[str, Posting] = {p.id: p for p in session.scalars(base.where(Posting.remote_id.in_(list(docs))))}
+        # Selected by remote id or tag alone, tenant and state checked here: given all three, SQLite walks the
+        # (tenant, state) index, every posting of the tenant for every batch.
+        found = list(session.scalars(select(Posting).where(Posting.remote_id.in_(list(docs)))))
         if tags:
-            touched.update((p.id, p) for p in session.scalars(base.where(Posting.tag.in_(tags))))
+            found += session.scalars(select(Posting).where(Posting.tag.in_(tags)))
+        touched = {p.id: p for p in found if p.tenant == tenant and p.state in CHECKED}
         holders = select(Posting).where(Posting.tenant == tenant, Posting.state.in_(HOLDS_DUPLICATES),
                                         Posting.drift.contains('"duplicates"'))
         for holder in session.scalars(holders):
