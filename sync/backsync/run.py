@@ -295,9 +295,11 @@ class _Checker:
         tags = sorted({t for d in docs.values() for t in (d.number, d.reference) if t})
         # Selected by remote id or tag alone, tenant and state checked here: given all three, SQLite walks the
         # (tenant, state) index, every posting of the tenant for every batch.
-        found = list(session.scalars(select(Posting).where(Posting.remote_id.in_(list(docs)))))
+        # FOR UPDATE: an operator command (unpost, repost) changing one meanwhile waits rather than being
+        # overwritten (PostgreSQL; SQLite's write transaction already holds the whole file).
+        found = list(session.scalars(select(Posting).where(Posting.remote_id.in_(list(docs))).with_for_update()))
         if tags:
-            found += session.scalars(select(Posting).where(Posting.tag.in_(tags)))
+            found += session.scalars(select(Posting).where(Posting.tag.in_(tags)).with_for_update())
         touched = {p.id: p for p in found if p.tenant == tenant and p.state in CHECKED}
         holders = select(Posting).where(Posting.tenant == tenant, Posting.state.in_(HOLDS_DUPLICATES),
                                         Posting.drift.contains('"duplicates"'))
@@ -349,7 +351,7 @@ class _Checker:
 
     def apply_reads(self, session: Session, found: dict[str, RemoteDocument | None]) -> None:
         postings = list(session.scalars(select(Posting).where(Posting.id.in_(list(found)),
-                                                              Posting.state.in_(CHECKED))))
+                                                              Posting.state.in_(CHECKED)).with_for_update()))
         cases = self._cases(session, {p.case_revision_id for p in postings})
         for posting in sorted(postings, key=lambda p: p.id):
             case = cases.get(posting.case_revision_id)

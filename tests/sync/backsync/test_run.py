@@ -33,10 +33,10 @@ def sandbox() -> Iterator[SandboxServer]:
         yield server
 
 
-def _deps(tmp_path: Path, redis_srv: RedisServer, sandbox: SandboxServer, auto_repost: bool = False) -> EngineDeps:
+def _deps(url: str, tmp_path: Path, redis_srv: RedisServer, sandbox: SandboxServer, auto_repost: bool = False
+          ) -> EngineDeps:
     Redis.from_url(redis_srv.url).flushall()
-    url = f"sqlite:///{tmp_path / 'ledger.db'}"
-    upgrade(url)
+    upgrade(url)  # already done for the ledger_url fixture; harmless again
     tenants = sandbox_tenants(sandbox.base_url, None,
                               **{TENANT: {"backsync": {"auto_repost_removed": auto_repost}}})
     runtime = make_runtime(redis_srv.url, tmp_path, minute_seconds=2)
@@ -64,8 +64,8 @@ def _cursor(deps: EngineDeps) -> str | None:
 
 
 def test_the_cursor_moves_only_after_a_recorded_run_and_a_failed_run_keeps_it(
-        tmp_path: Path, redis_srv: RedisServer, sandbox: SandboxServer) -> None:
-    deps = _deps(tmp_path, redis_srv, sandbox)
+        ledger_url: str, tmp_path: Path, redis_srv: RedisServer, sandbox: SandboxServer) -> None:
+    deps = _deps(ledger_url, tmp_path, redis_srv, sandbox)
     _post(deps, 3)
     first = backsync_tenant(deps, TENANT)
     assert first.counts == {"confirmed": 3} and first.cursor_before is None
@@ -90,7 +90,7 @@ def test_the_cursor_moves_only_after_a_recorded_run_and_a_failed_run_keeps_it(
 
 
 def test_one_run_at_a_time_per_tenant(tmp_path: Path, redis_srv: RedisServer, sandbox: SandboxServer) -> None:
-    deps = _deps(tmp_path, redis_srv, sandbox)
+    deps = _deps(f"sqlite:///{tmp_path / 'ledger.db'}", tmp_path, redis_srv, sandbox)
     _post(deps, 1)
     held = deps.redis.lock(LOCK_KEY.format(tenant=TENANT), timeout=30)
     assert held.acquire(blocking=False)
@@ -106,8 +106,8 @@ def test_one_run_at_a_time_per_tenant(tmp_path: Path, redis_srv: RedisServer, sa
 
 @pytest.mark.parametrize("auto_repost", [False, True])
 def test_a_removed_entry_is_reported_and_reposted_only_when_the_tenant_opted_in(
-        tmp_path: Path, redis_srv: RedisServer, sandbox: SandboxServer, auto_repost: bool) -> None:
-    deps = _deps(tmp_path, redis_srv, sandbox, auto_repost=auto_repost)
+        ledger_url: str, tmp_path: Path, redis_srv: RedisServer, sandbox: SandboxServer, auto_repost: bool) -> None:
+    deps = _deps(ledger_url, tmp_path, redis_srv, sandbox, auto_repost=auto_repost)
     [posting] = _post(deps, 1)
     backsync_tenant(deps, TENANT)
     sandbox.admin.delete_document(TENANT, posting.document_type or "", posting.remote_id or "")
