@@ -111,8 +111,11 @@ def report(
     tenant: str | None = typer.Option(None, "--tenant", help="Only this tenant."),
     fmt: str = typer.Option("table", "--format", help="table, csv or json."),
 ) -> None:
-    """The reconciliation report: totals per vendor/customer, reason code and state, and every entry that
-    is not confirmed, with its reason."""
+    """The reconciliation report: totals per vendor/customer, reason and state; what is not confirmed, and why.
+
+    Totals are sums of the entry rows (one per credit), per currency. `--format csv` is one sheet whose
+    `section` column says what each row is (entry, total_party, total_reason, total_state, not_confirmed).
+    """
     from sync.backsync.report import build_report
     from sync.ledger.db import session_scope
 
