@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import typer
+from redis.exceptions import RedisError
 from rich.table import Table
 
 from config.errors import ConfigError
@@ -51,6 +52,9 @@ def _run_all(tenants: list[str], kind: str, as_json: bool, **kwargs: object) -> 
                 result = backsync_tenant(deps, name, **kwargs)  # type: ignore[arg-type]
             else:
                 result = reconcile_tenant(deps, name, **kwargs)  # type: ignore[arg-type]
+        except RedisError as exc:
+            fail(f"cannot reach Redis ({type(exc).__name__}); back-sync needs it for the tenant lock and the "
+                 "rate limiter: is it running at REFUNDSYNC_REDIS_URL / REFUNDSYNC_BROKER_URL?")
         except BacksyncFailed as exc:
             failed = True
             results.append({"tenant": name, "kind": kind, "error": exc.reason})
@@ -146,8 +150,10 @@ def report(
             table.add_row(row.tenant, row.case_id, row.role, row.party, row.state,
                           f"{format(row.amount, 'f')} {row.currency}", row.detail)
         console.print(table)
-    else:
+    elif built.rows:
         console.print("every entry is confirmed", highlight=False)
+    else:
+        console.print("no entries posted in this range", highlight=False)
     console.print(f"{len(built.rows)} entr(ies), {len(built.not_confirmed)} posting(s) not confirmed, "
                   f"{len(built.runs)} run(s)", highlight=False)
 
