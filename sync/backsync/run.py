@@ -207,6 +207,10 @@ def _backsync(deps: EngineDeps, checker: _Checker, run: ReconciliationRun, since
             with deps.sessions() as session:
                 checker.apply_changes(session, batch)
                 session.commit()
+        # A posting recorded as posted before this window whose document the feed never showed (adopted
+        # by a tag look-up long after it was created, or posted while an earlier run was pulling) is read
+        # by its id instead: no posting stays unchecked because its creation fell before a cursor.
+        _read_by_id(deps, checker, [Posting.state == PostingState.POSTED.value, Posting.posted_at < start])
     result.cursor_after = (pulled_at - OVERLAP).isoformat()
 
 
@@ -221,15 +225,20 @@ def _batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
 
 def _reconcile(deps: EngineDeps, checker: _Checker, run: ReconciliationRun, start: datetime, end: datetime
                ) -> None:
-    result = checker.result
     checker.load_parties()
+    _read_by_id(deps, checker, [Posting.state.in_(CHECKED), Posting.posted_at >= start, Posting.posted_at < end])
+
+
+def _read_by_id(deps: EngineDeps, checker: _Checker, conditions: list[Any]) -> None:
+    """Every posting of the tenant matching ``conditions``, read back by its remote id, a page at a time."""
+    result = checker.result
     after = ""
     while True:
         with deps.sessions() as session:
             page = session.execute(
                 select(Posting.id, Posting.document_type, Posting.remote_id)
-                .where(Posting.tenant == result.tenant, Posting.state.in_(CHECKED), Posting.posted_at >= start,
-                       Posting.posted_at < end, Posting.id > after, Posting.remote_id.is_not(None))
+                .where(Posting.tenant == result.tenant, Posting.id > after, Posting.remote_id.is_not(None),
+                       *conditions)
                 .order_by(Posting.id).limit(RECONCILE_PAGE)).all()
         if not page:
             return

@@ -130,3 +130,17 @@ def test_a_removed_entry_is_reported_and_reposted_only_when_the_tenant_opted_in(
         else:
             assert (after.state, after.generation, after.remote_id) == ("removed", 0, posting.remote_id)
             assert operations[-1] == ("backsync", "removed") and result.reposted == []
+
+
+def test_a_posting_older_than_the_window_is_read_by_its_id(tmp_path: Path, redis_srv: RedisServer,
+                                                           sandbox: SandboxServer) -> None:
+    """Posted before the run's window (adopted late, say): the feed cannot show it, a read by id does."""
+    deps = _deps(f"sqlite:///{tmp_path / 'ledger.db'}", tmp_path, redis_srv, sandbox)
+    postings = _post(deps, 2)
+    sandbox.admin.delete_document(TENANT, postings[1].document_type or "", postings[1].remote_id or "")
+    seq = sandbox.admin.last_request_seq()
+    result = backsync_tenant(deps, TENANT, since=utcnow() + timedelta(minutes=1))
+    assert result.counts == {"confirmed": 1, "missing": 1}
+    reads = [r["path"] for r in sandbox.admin.requests(company=TENANT, since=seq) if r["method"] == "GET"]
+    own = f"/{(postings[0].document_type or '').lower()}/{postings[0].remote_id}"
+    assert any(r.endswith(own) for r in reads), reads
