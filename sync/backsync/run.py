@@ -413,17 +413,25 @@ class _Checker:
             self._repost(session, posting, verdict, now)
 
     def _repost(self, session: Session, posting: Posting, verdict: Verdict, now: datetime) -> None:
-        """The tenant opted in: an entry removed in the books goes back in line under a new generation
-        (a fresh idempotency key), looked up by its tag first like every re-run."""
-        posting.state = PostingState.PENDING.value
+        """The tenant opted in: an entry removed in the books goes back in line to post.
+
+        Recorded exactly as an operator's `refundsync repost` is (an ``operator`` attempt with outcome
+        ``repost``, generation bumped): the engine derives a fresh idempotency key from the generation and
+        counts those decisions for the new document's own tag, so it never collides with the dead one.
+        """
+        why = (f"reposted automatically by back-sync (backsync.auto_repost_removed): was {posting.state}, remote "
+               f"{posting.document_type} {posting.remote_id} ({posting.remote_number}), tag {posting.tag}; the "
+               f"books: {verdict.summary()}")
+        session.add(Attempt(posting_id=posting.id, started_at=now, finished_at=now, operation="operator",
+                            request_summary="repost", provider_message=why, classification=None, outcome="repost"))
         posting.generation = (posting.generation or 0) + 1
         posting.remote_id = posting.remote_number = posting.remote_version = None
+        posting.posted_at = None
+        posting.attempt_count = 0
+        posting.state = PostingState.PENDING.value
         posting.next_attempt_at = now
-        posting.reason = f"re-posted automatically (backsync.auto_repost_removed): {verdict.summary()}"
+        posting.reason = "reposted automatically: removed in the books (backsync.auto_repost_removed)"
         posting.error_code = None
-        session.add(Attempt(posting_id=posting.id, started_at=now, finished_at=now, operation="backsync",
-                            request_summary="auto_repost_removed", provider_message=posting.reason,
-                            classification=None, outcome="reposted"))
         self.result.reposted.append(posting.id)
 
 
