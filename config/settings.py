@@ -75,6 +75,10 @@ class Settings(BaseSettings):
         description="Port of the worker's Prometheus endpoint (/metrics); unset: no endpoint, nothing recorded.",
     )
     metrics_host: str = Field(default="127.0.0.1", description="Interface the metrics endpoint listens on.")
+    backsync_check_seconds: float = Field(
+        default=60.0, gt=0, description="How often beat looks for tenants due a back-sync (their own interval "
+        "is in the tenants file, backsync.interval_minutes).",
+    )
 
 
     @field_validator("redis_url")
@@ -115,6 +119,7 @@ class Settings(BaseSettings):
             "http_timeout": str(self.http_timeout),
             "limiter_max_wait": str(self.limiter_max_wait),
             "metrics": f"{self.metrics_host}:{self.metrics_port}" if self.metrics_port else "off",
+            "backsync_check_seconds": str(self.backsync_check_seconds),
         }
 
 

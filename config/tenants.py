@@ -29,6 +29,7 @@ from pydantic import (
     model_validator,
 )
 
+from config.backsync import BacksyncSettings
 from config.errors import ConfigError, ConfigProblem, problems_from_validation
 from config.limits import DEFAULT_LIMITS, LimitOverrides, ProviderLimits
 from config.mapping import MappingConfig, mapping_problems
@@ -66,6 +67,7 @@ class TenantConfig(BaseModel):
     home_currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
     mapping: MappingConfig = Field(default_factory=MappingConfig)
     limits: LimitOverrides = Field(default_factory=LimitOverrides)
+    backsync: BacksyncSettings = Field(default_factory=BacksyncSettings)
 
     @field_validator("name")
     @classmethod

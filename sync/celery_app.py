@@ -70,9 +70,13 @@ def make_app(settings: Settings) -> Celery:
             "refundsync.input_rejected": {"queue": "intake", "exchange": "intake", "routing_key": "intake"},
             "refundsync.flush_tenant": {"queue": "post", "exchange": "post", "routing_key": "post"},
             "refundsync.flush_due": {"queue": "post", "exchange": "post", "routing_key": "post"},
+            "refundsync.backsync_tenant": {"queue": "backsync", "exchange": "backsync", "routing_key": "backsync"},
+            "refundsync.backsync_due": {"queue": "backsync", "exchange": "backsync", "routing_key": "backsync"},
         },
         beat_schedule={
             "flush-due": {"task": "refundsync.flush_due", "schedule": 30.0},
+            # each tenant's own interval is kept by sync.backsync.schedule; this only looks for due tenants
+            "backsync-due": {"task": "refundsync.backsync_due", "schedule": settings.backsync_check_seconds},
         },
         worker_hijack_root_logger=False,
         worker_send_task_events=False,

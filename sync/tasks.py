@@ -137,3 +137,35 @@ def flush_due() -> list[str]:
     with session_scope(settings.database_url) as session:
         tenants = tenants_with_due(session, utcnow())
     return [t for t in tenants if schedule_flush(t, 0)]
+
+
+# --- back-sync ------------------------------------------------------------------------------------
+
+
+@app.task(name="refundsync.backsync_tenant")
+def backsync_tenant(tenant: str) -> dict[str, Any]:
+    """Pull one tenant's changes and record what matches the books (single-flight per tenant)."""
+    from sync.backsync.run import BacksyncFailed
+    from sync.backsync.run import backsync_tenant as run_backsync
+    from sync.engine.runtime import engine_deps
+
+    try:
+        result = run_backsync(engine_deps(), tenant)
+    except BacksyncFailed as exc:  # recorded on the run; the next scheduled run tries again
+        return {"tenant": tenant, "error": exc.reason}
+    if result.reposted and get_settings().auto_post:
+        schedule_flush(tenant, 0)
+    return result.as_dict()
+
+
+@app.task(name="refundsync.backsync_due")
+def backsync_due() -> list[str]:
+    """Beat: enqueue a back-sync for every tenant whose interval (tenants file) has passed."""
+    from sync.backsync.schedule import claim_due
+    from sync.engine.runtime import engine_deps
+
+    deps = engine_deps()
+    due = claim_due(deps.redis, deps.tenants())
+    for tenant in due:
+        backsync_tenant.apply_async(args=[tenant])
+    return due

@@ -7,6 +7,9 @@
   deleted objects, so back-sync learns of older deletions only by reading the document itself.
 - A full CDC answer may have been cut off: each entity is then read again on its own, advancing
   ``changedSince`` to the latest change seen, and anything already reported is skipped.
+- Memory stays flat however many objects changed: query rows are consumed page by page, and what has
+  been reported is remembered only for the last second read (an object changed before ``changedSince``
+  cannot come back), so back-sync over 100,000 documents holds one page at a time.
 
 ``T`` is always written with its UTC offset (:func:`connectors.quickbooks.query.timestamp`):
 python-quickbooks' ``change_data_capture`` formats a datetime without one, which Intuit reads in the
@@ -15,7 +18,7 @@ company's time zone, hours away from what was meant.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,8 +30,8 @@ from connectors.quickbooks.reading import timestamp as read_time
 
 #: entities, changedSince text -> the CDC answer
 CdcCall = Callable[[Sequence[str], str], dict[str, Any]]
-#: entity, conditions, order-by field -> every row, paged
-QueryAll = Callable[[str, Sequence[Condition], str], list[dict[str, Any]]]
+#: entity, conditions, order-by field -> every row, read page by page
+QueryAll = Callable[[str, Sequence[Condition], str], Iterable[dict[str, Any]]]
 
 
 class CdcWindowExceeded(Exception):
@@ -124,6 +127,9 @@ class ChangeFeed:
                         yield _change(type_, row, self.provider)
                 return
             cursor = latest
+            # of this entity, only what changed at ``latest`` itself can be answered again
+            keep = {_key(type_, i) for i in items if _latest([i], cursor) >= cursor}
+            seen.difference_update([k for k in seen if k[0] == type_ and k not in keep])
 
     def _by_query(self, types: Sequence[str], since: datetime) -> Iterator[RemoteChange]:
         for type_ in types:

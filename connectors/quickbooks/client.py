@@ -73,7 +73,7 @@ class QuickBooksClient:
         self.transport = QboTransport(tenant, runtime, self.scope, description)
         self.sdk: TransportQuickBooks = sdk_client(self.transport, tenant.realm_id, description.api_root(tenant),
                                                    description.minor_version)
-        self.feed = ChangeFeed(description, self._cdc, self._query_all, settings.limit_minute_seconds)
+        self.feed = ChangeFeed(description, self._cdc, self._query_pages, settings.limit_minute_seconds)
 
     def close(self) -> None:
         self.transport.close()
@@ -323,16 +323,20 @@ class QuickBooksClient:
 
     def _query_all(self, entity: str, conditions: Sequence[Condition], order_by: str | None = None
                    ) -> list[dict[str, Any]]:
+        return list(self._query_pages(entity, conditions, order_by))
+
+    def _query_pages(self, entity: str, conditions: Sequence[Condition], order_by: str | None = None
+                     ) -> Iterator[dict[str, Any]]:
+        """Every row, one page (1,000) in memory at a time (the change feed reads 100,000s this way)."""
         page_size = self.description.max_results
-        rows: list[dict[str, Any]] = []
         start = 1
         while True:
             text = select(entity, conditions, order_by=order_by, start=start, max_results=page_size)
             answer = self._read(partial(self.sdk.query, text))
             page = (answer.get("QueryResponse") or {}).get(entity) or []
-            rows.extend(page)
+            yield from page
             if len(page) < page_size:
-                return rows
+                return
             start += len(page)
 
     def _cdc(self, types: Sequence[str], changed_since: str) -> dict[str, Any]:

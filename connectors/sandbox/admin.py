@@ -18,6 +18,7 @@
     PUT    /_sandbox/companies/{c}/limits
     POST   /_sandbox/companies/{c}/tokens       {"client_id": ...} -> a valid access + refresh token pair
     POST   /_sandbox/companies/{c}/revoke       revoke every grant covering the company
+    POST   /_sandbox/companies/{c}/bulk         N copies of a stored document (benchmarks; see bulk.py)
 ``{c}`` is the company's sandbox name (``demo-qbo``) or its realm/tenant id.
 """
 
@@ -31,6 +32,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from connectors.sandbox import wire
+from connectors.sandbox.bulk import bulk
 from connectors.sandbox.faults import FaultConfig
 from connectors.sandbox.quickbooks import faults as qf
 from connectors.sandbox.quickbooks.documents import QboBooks, WriteOptions
@@ -359,4 +361,5 @@ ROUTES = [
     Route("/_sandbox/companies/{company}/limits", admin_route(limits), methods=["PUT"]),
     Route("/_sandbox/companies/{company}/tokens", admin_route(tokens), methods=["POST"]),
     Route("/_sandbox/companies/{company}/revoke", admin_route(revoke), methods=["POST"]),
+    Route("/_sandbox/companies/{company}/bulk", admin_route(bulk), methods=["POST"]),
 ]

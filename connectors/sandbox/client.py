@@ -184,6 +184,15 @@ class SandboxAdmin:
         result: dict[str, Any] = self._call("POST", f"/companies/{company}/documents/{entity}/{doc_id}/void")
         return result
 
+    def bulk_copies(self, company: str, entity: str, from_id: str, count: int, numbers: dict[str, str],
+                    spacing_seconds: float = 1.0) -> list[str]:
+        """``count`` copies of a stored document under new ids and numbers (``{n}`` in a number pattern);
+        for benchmarks: stored as they are, no validation, no balance effects. Returns the new ids."""
+        result: list[str] = self._call("POST", f"/companies/{company}/bulk", {
+            "entity": entity, "from_id": from_id, "count": count, "numbers": numbers,
+            "spacing_seconds": spacing_seconds})["ids"]
+        return result
+
     # -- faults, limits, tokens ------------------------------------------------------------------
 
     def set_faults(self, company: str, **faults: Any) -> dict[str, Any]:

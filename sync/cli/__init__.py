@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "sync.cli.ops_cmd",
     "sync.cli.demo_cmd",
     "sync.cli.remote_ops_cmd",
+    "sync.cli.backsync_cmd",
 )
 for _module in COMMAND_MODULES:
     importlib.import_module(_module)
