@@ -6,7 +6,8 @@
 4. tokens for both companies from the sandbox, stored encrypted through the ledger token store, exactly
    where `refundsync connect` would put them;
 5. a worker and a beat process; the sample case log enqueued with `refundsync enqueue`;
-6. progress until every sample case is settled, a back-sync, the table, and what to try next.
+6. progress until every sample case is settled, one back-sync per tenant (`refundsync backsync`) and the
+   reconciliation totals, the table of every case, and what to try next.
 
 Every process is a child in its own process group, stopped in a ``finally`` (Ctrl-C and SIGTERM included).
 The demo's settings are written to ``var/demo/demo.env`` (mode 600: it holds the token key) so the commands
@@ -76,8 +77,9 @@ def run_demo(options: DemoOptions, console: Console) -> DemoResult:
         try:
             _start_everything(options, var, env, children, console)
             _enqueue(sample, env, options.workdir, var, console)
-            statuses = _wait_settled(sample, env["REFUNDSYNC_DATABASE_URL"], children, options.timeout, console)
-            _reconcile(env, TENANTS, console)
+            _wait_settled(sample, env["REFUNDSYNC_DATABASE_URL"], children, options.timeout, console)
+            _reconcile(env, options.workdir, var, console)
+            statuses = case_statuses(env["REFUNDSYNC_DATABASE_URL"], list(sample.expected))
             result = DemoResult(statuses, sample.expected, time.monotonic() - started)
             print_table(result, console)
             _what_next(var, options.workdir, console, result)
@@ -223,16 +225,33 @@ def _wait_settled(sample: Sample, ledger_url: str, children: Children, timeout: 
             time.sleep(0.5)
 
 
-def _reconcile(env: dict[str, str], tenants: tuple[str, ...], console: Console) -> None:
-    """Back-sync every demo tenant and report what the books say about each posted case.
+def _reconcile(env: dict[str, str], workdir: Path, var: Path, console: Console) -> None:
+    """`refundsync backsync`, as an operator would run it: every posted entry is read back from the books and
+    confirmed (or its drift reported); then the reconciliation totals per state from `refundsync report`.
 
-    This is where the back-sync engineer's ``sync.backsync`` API plugs in (issue 7, being built on another
-    branch): run one back-sync per tenant against the demo's ledger (``env["REFUNDSYNC_DATABASE_URL"]``) and
-    sandbox, then print its reconciliation summary (confirmed / mismatch / removed / missing / duplicate).
-    Until that package is merged there is nothing to run here, so the demo prints nothing extra and the
-    table shows the posting states.
+    Run as the CLI rather than in-process so the demo shows exactly what a user gets, against the demo's own
+    ledger, Redis and sandbox (all in ``env``).
     """
-    del env, tenants, console
+    import subprocess
+
+    from sync.backsync.report import build_report
+    from sync.ledger.db import session_scope
+
+    result = subprocess.run([sys.executable, "-m", "sync.cli", "backsync"], env={**env, "COLUMNS": "160"},
+                            cwd=workdir, capture_output=True, text=True, timeout=120)
+    (var / "backsync.log").write_text(result.stdout + result.stderr, encoding="utf-8")
+    if result.returncode != 0:
+        raise RuntimeError(f"refundsync backsync failed ({result.returncode}):\n{result.stderr[-2000:]}")
+    for line in result.stdout.strip().splitlines():
+        console.print(f"backsync {line}", highlight=False, soft_wrap=True)
+    with session_scope(env["REFUNDSYNC_DATABASE_URL"]) as session:
+        built = build_report(session)
+    table = Table(title="reconciliation (refundsync report): entries by state", title_justify="left")
+    for column, justify in (("state", "left"), ("currency", "left"), ("entries", "right"), ("amount", "right")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for total in built.totals("state"):
+        table.add_row(total.key, total.currency, str(total.count), format(total.amount, "f"))
+    console.print(table)
 
 
 def print_table(result: DemoResult, console: Console) -> None:
@@ -244,7 +263,7 @@ def print_table(result: DemoResult, console: Console) -> None:
         status = result.statuses[case_id]
         ok = status.state == expected
         state = f"[green]{status.state}[/]" if ok else f"[bold red]{status.state}[/]"
-        detail = _documents(status.documents) if status.state == "posted" else (status.reason or "")
+        detail = _documents(status.documents) if status.state in ("posted", "confirmed") else (status.reason or "")
         table.add_row(case_id, status.tenant or "", state, expected if ok else f"[bold red]{expected}[/]", detail)
     console.print(table)
     matched = sum(1 for c, s in result.expected.items() if result.statuses[c].state == s)

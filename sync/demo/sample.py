@@ -3,7 +3,8 @@ and what the ledger says each case reached.
 
 A case's state is summarised from its postings, as a bookkeeper would ask "is it in the books?":
 ``rejected`` (its input was refused and kept with the reason), ``failed`` (some posting needs an operator),
-``posted`` (every document is in the books), or the state of whatever is still on its way. A case is
+``posted`` (every document is in the books), ``confirmed`` (and back-sync read each one back and it
+matches the case), or the state of whatever is still on its way. A case is
 *settled* when nothing about it is still moving.
 """
 
@@ -22,7 +23,7 @@ from sync.ledger.states import PostingState
 #: Postings in these states may still change without an operator.
 MOVING = frozenset({PostingState.PENDING, PostingState.IN_FLIGHT, PostingState.UNKNOWN})
 IN_BOOKS = frozenset({PostingState.POSTED, PostingState.CONFIRMED, PostingState.LINKED})
-SETTLED_CASE_STATES = frozenset({"posted", "failed", "rejected"})
+SETTLED_CASE_STATES = frozenset({"posted", "confirmed", "failed", "rejected"})
 
 
 def examples_dir() -> Path:
@@ -33,7 +34,7 @@ def examples_dir() -> Path:
 @dataclass(frozen=True)
 class Sample:
     cases_csv: Path
-    expected: dict[str, str]  # case id -> posted | failed | rejected
+    expected: dict[str, str]  # case id -> confirmed | failed | rejected
 
     @classmethod
     def load(cls, folder: Path | None = None) -> Sample:
@@ -48,7 +49,7 @@ class Sample:
 @dataclass
 class CaseStatus:
     case_id: str
-    state: str  # posted | failed | rejected | waiting | (a moving posting state) | not seen
+    state: str  # confirmed | posted | failed | rejected | waiting | (a moving posting state) | not seen
     tenant: str | None = None
     documents: list[str] = field(default_factory=list)  # document types in the books, one per posting
     reason: str | None = None
@@ -88,6 +89,8 @@ def _status(case_id: str, postings: list[Posting], rejected_reason: str | None) 
     elif failed:
         status.state = "failed"
         status.reason = failed[0].reason
+    elif states == {PostingState.CONFIRMED}:
+        status.state = "confirmed"  # back-sync read every document back and it matches the case
     elif states <= IN_BOOKS:
         status.state = "posted"
     else:  # waiting_reconnect, skipped, drift states: not moving by themselves

@@ -67,6 +67,11 @@ def test_demo_posts_the_sample_log_and_every_case_ends_as_expected_twice(tmp_pat
         assert _table(result.stdout) == {cid: case["state"] for cid, case in EXPECTED.items()}, result.stdout
         assert f"{len(EXPECTED)} of {len(EXPECTED)} cases in their expected state" in result.stdout
         assert "refundsync failed" in result.stdout and "refundsync retry" in result.stdout
+        # one back-sync per tenant read every document back; the reconciliation table has only confirmed entries
+        for tenant in ("demo-qbo", "demo-xero"):
+            assert re.search(rf"backsync {tenant}: backsync run \d+: (\d+) document\(s\) read; \1 confirmed",
+                             result.stdout), result.stdout
+        assert "reconciliation (refundsync report)" in result.stdout
         ports = _ports(result.stdout)
         assert len(ports) == 2, result.stdout
         assert not any(_listening(p) for p in ports), "the demo left Redis or the sandbox running"
