@@ -246,7 +246,7 @@ def _reconcile(env: dict[str, str], workdir: Path, var: Path, console: Console) 
         console.print(f"backsync {line}", highlight=False, soft_wrap=True)
     with session_scope(env["REFUNDSYNC_DATABASE_URL"]) as session:
         built = build_report(session)
-    table = Table(title="reconciliation (refundsync report): entries by state", title_justify="left")
+    table = Table(title="reconciliation: entries by state", title_justify="left")
     for column, justify in (("state", "left"), ("currency", "left"), ("entries", "right"), ("amount", "right")):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for total in built.totals("state"):

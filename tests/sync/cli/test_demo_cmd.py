@@ -71,7 +71,7 @@ def test_demo_posts_the_sample_log_and_every_case_ends_as_expected_twice(tmp_pat
         for tenant in ("demo-qbo", "demo-xero"):
             assert re.search(rf"backsync {tenant}: backsync run \d+: (\d+) document\(s\) read; \1 confirmed",
                              result.stdout), result.stdout
-        assert "reconciliation (refundsync report)" in result.stdout
+        assert "reconciliation: entries by state" in result.stdout
         ports = _ports(result.stdout)
         assert len(ports) == 2, result.stdout
         assert not any(_listening(p) for p in ports), "the demo left Redis or the sandbox running"
