@@ -36,3 +36,16 @@ def test_summary_masks_passwords_and_keys(monkeypatch: pytest.MonkeyPatch) -> No
 def test_mask_url_keeps_user_and_host() -> None:
     assert mask_url("postgresql+psycopg://app:pw@db:5432/ledger") == "postgresql+psycopg://app:***@db:5432/ledger"
     assert mask_url("sqlite:///./var/x.db") == "sqlite:///./var/x.db"
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_a_claim_lease_must_outlive_a_task(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lease shorter than a task would let a second worker take over a posting a live flush is sending."""
+    monkeypatch.setenv("REFUNDSYNC_TASK_TIME_LIMIT", "20")
+    assert load_settings().claim_lease_seconds == 80.0  # default: the task time limit + 60 s
+    monkeypatch.setenv("REFUNDSYNC_LEASE_SECONDS", "25")
+    assert load_settings().claim_lease_seconds == 25.0
+    monkeypatch.setenv("REFUNDSYNC_LEASE_SECONDS", "20")
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert "lease_seconds (20) must exceed task_time_limit (20)" in str(info.value)
