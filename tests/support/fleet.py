@@ -44,7 +44,7 @@ def fleet_seeds() -> list[dict[str, Any]]:
 
 def fleet_tenants(base_url: str, path: Path) -> Path:
     """A tenants file with all four companies pointed at the sandbox (the clones map like their source)."""
-    copies = {name: (source, {"realm_id" if source.endswith("qbo") else "tenant_id": key})
+    copies = {name: (source, {"realm_id" if FLEET[source] == "quickbooks" else "tenant_id": key})
               for name, (source, key) in SECOND_COMPANIES.items()}
     sandbox_tenants(base_url, path, copies=copies)
     return path
