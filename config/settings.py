@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config.errors import ConfigError, problems_from_validation
@@ -69,6 +69,12 @@ class Settings(BaseSettings):
         description="Seconds a call may wait for a rate-limit slot inside a task; longer waits are rescheduled.",
     )
     http_timeout: float = Field(default=60.0, gt=0, description="Seconds before a provider request times out.")
+    lease_seconds: float | None = Field(
+        default=None, gt=0,
+        description="How long a flush's claim on a posting lasts before another worker may take it over (look "
+        "it up, then re-send); default the task time limit + 60 s. Must exceed the task time limit, or a "
+        "live flush could lose its claim mid-request.",
+    )
     max_case_bytes: int = Field(default=65536, ge=1024, description="Largest accepted case payload, bytes.")
     metrics_port: int | None = Field(
         default=None, ge=1, le=65535,
@@ -90,6 +96,18 @@ class Settings(BaseSettings):
             raise ValueError(f"must be set when the broker is not Redis (REFUNDSYNC_BROKER_URL is "
                              f"{mask_url(broker)}): fleet-wide limits, locks and the intake outbox live in Redis")
         return value
+
+    @model_validator(mode="after")
+    def _lease_outlives_a_task(self) -> Settings:
+        if self.lease_seconds is not None and self.lease_seconds <= self.task_time_limit:
+            raise ValueError(f"lease_seconds ({self.lease_seconds:g}) must exceed task_time_limit "
+                             f"({self.task_time_limit}): a claim must outlive the flush that holds it")
+        return self
+
+    @property
+    def claim_lease_seconds(self) -> float:
+        """The posting lease (and flush lock) a worker uses: set, or the task time limit + 60 s."""
+        return self.lease_seconds if self.lease_seconds is not None else float(self.task_time_limit) + 60.0
 
     @property
     def coordination_url(self) -> str:
@@ -120,6 +138,7 @@ class Settings(BaseSettings):
             "limiter_max_wait": str(self.limiter_max_wait),
             "metrics": f"{self.metrics_host}:{self.metrics_port}" if self.metrics_port else "off",
             "backsync_check_seconds": str(self.backsync_check_seconds),
+            "lease_seconds": f"{self.claim_lease_seconds:g}",
         }
 
 

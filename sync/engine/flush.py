@@ -35,7 +35,7 @@ from mapping.errors import MappingError
 from mapping.hashing import idempotency_key
 from mapping.placeholders import CREDIT_ID, ORIGINAL_ID, PARTY_ID, bind
 from mapping.plan import CasePlan, PlannedDocument, plan_case
-from sync.engine import amend
+from sync.engine import amend, pacing
 from sync.engine.claims import Claimed, claim, next_due_at
 from sync.engine.decide import RetryPolicy, Transition, after_error, after_lookup, after_post
 from sync.engine.generations import awaits_credit, repost_number
@@ -62,6 +62,7 @@ class EngineDeps:
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     lease_seconds: float = 300.0
     time_budget_seconds: float = 120.0
+    minute_seconds: float = 60.0  # a provider minute (REFUNDSYNC_LIMIT_MINUTE_SECONDS), for pacing
     parties: PartyCache = field(default_factory=PartyCache)
     rng: random.Random = field(default_factory=random.Random)
 
@@ -100,7 +101,8 @@ def flush_tenant(deps: EngineDeps, tenant: str) -> FlushReport:
         config = _tenant_config(deps, tenant)
         client = deps.client_for(config) if config is not None else None
         batch_size = _batch_size(config)
-        while deps.clock() - started < timedelta(seconds=deps.time_budget_seconds):
+        paced = pacing.remaining(deps.redis, tenant)  # a partial batch went out less than a pace ago
+        while not paced and deps.clock() - started < timedelta(seconds=deps.time_budget_seconds):
             with deps.sessions() as session:
                 claimed = claim(session, tenant, deps.owner, now=deps.clock(), lease_seconds=deps.lease_seconds,
                                 limit=batch_size)
@@ -108,10 +110,15 @@ def flush_tenant(deps: EngineDeps, tenant: str) -> FlushReport:
                 break
             report.claimed += len(claimed)
             _process(deps, tenant, config, client, claimed, report)
+            if len(claimed) < batch_size and config is not None:  # drained: let the next cases gather
+                paced = pacing.pace_seconds(config.provider.value, config.effective_limits, deps.minute_seconds)
+                pacing.hold(deps.redis, tenant, paced)
     finally:
         lock.release()
     with deps.sessions() as session:
         report.next_due = next_due_at(session, tenant, deps.clock())
+    if paced and report.next_due is not None:
+        report.next_due = max(report.next_due, deps.clock() + timedelta(seconds=paced))
     log.info("flush done", tenant=tenant, claimed=report.claimed, **report.counts)
     return report
 

@@ -79,6 +79,7 @@ def engine_deps() -> EngineDeps:
         owner=f"{socket.gethostname()}:{os.getpid()}",
         clock=utcnow,
         policy=RetryPolicy(cap_seconds=float(settings.max_retry_countdown)),
-        lease_seconds=float(settings.task_time_limit) + 60.0,
+        lease_seconds=settings.claim_lease_seconds,
         time_budget_seconds=max(10.0, settings.task_time_limit * 0.6),
+        minute_seconds=settings.limit_minute_seconds,
     )

@@ -50,3 +50,15 @@ def test_a_broker_other_than_redis_needs_its_own_redis_url(monkeypatch: pytest.M
     settings = load_settings()
     assert settings.coordination_url == "redis://redis:6379/1"
     assert settings.broker_url.startswith("amqp://")
+
+
+def test_a_claim_lease_must_outlive_a_task(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lease shorter than a task would let a second worker take over a posting a live flush is sending."""
+    monkeypatch.setenv("REFUNDSYNC_TASK_TIME_LIMIT", "20")
+    assert load_settings().claim_lease_seconds == 80.0  # default: the task time limit + 60 s
+    monkeypatch.setenv("REFUNDSYNC_LEASE_SECONDS", "25")
+    assert load_settings().claim_lease_seconds == 25.0
+    monkeypatch.setenv("REFUNDSYNC_LEASE_SECONDS", "20")
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert "lease_seconds (20) must exceed task_time_limit (20)" in str(info.value)

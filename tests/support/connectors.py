@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -22,12 +23,17 @@ from tests.support.reference import REPO_ROOT
 EXAMPLE_TENANTS = REPO_ROOT / "config" / "tenants.example.yaml"
 
 
-def sandbox_tenants(base_url: str, path: Path | None = None, **changes: dict[str, Any]) -> TenantsFile:
+def sandbox_tenants(base_url: str, path: Path | None = None, *,
+                    copies: dict[str, tuple[str, dict[str, Any]]] | None = None,
+                    **changes: dict[str, Any]) -> TenantsFile:
     """config/tenants.example.yaml pointed at a running sandbox (and optionally written to ``path``).
 
     ``changes`` maps a tenant name to keys merged into its block (e.g. ``{"limits": {...}}``).
+    ``copies`` adds tenants: new name -> (the tenant whose block it copies, keys that differ, e.g. realm_id).
     """
     raw = yaml.safe_load(EXAMPLE_TENANTS.read_text(encoding="utf-8"))
+    for name, (source, keys) in (copies or {}).items():
+        raw["tenants"][name] = {**copy.deepcopy(raw["tenants"][source]), **keys}
     for name, block in raw["tenants"].items():
         block["base_url"] = base_url
         block.update(changes.get(name, {}))
