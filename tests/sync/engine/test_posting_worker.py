@@ -166,3 +166,47 @@ def test_unmapped_reason_fails_with_its_fix_and_retry_posts_it_once(env: dict[st
         assert rerun.idempotency_key != idempotency_key(rerun.id, rerun.payload_hash, "xero")
     sent = [r for r in sandbox.admin.requests(company="demo-xero") if r.get("idempotency_key")]
     assert [r["idempotency_key"] for r in sent] == [rerun.idempotency_key]
+
+
+def test_skip_sets_a_failed_case_aside_with_the_reason_and_nothing_posts_it(
+        env: dict[str, str], sandbox: SandboxServer, tmp_path: Path) -> None:
+    import json
+
+    import yaml
+
+    from tests.support.factories import make_case
+
+    tenants = Path(env["REFUNDSYNC_TENANTS_FILE"])
+    raw = yaml.safe_load(tenants.read_text(encoding="utf-8"))
+    raw["tenants"]["demo-xero"]["mapping"]["kinds"]["vendor_refund"]["strict_reasons"] = True
+    tenants.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    failing = make_case(5, tenant="demo-xero", prefix="RFS-", reason_code="CUSTOMS_HOLD", payment=None,
+                        original_document=None)
+    fine = make_case(7, tenant="demo-xero", prefix="RFS-", reason_code="DAMAGED", payment=None,
+                     original_document=None)
+    path = tmp_path / "two.json"
+    path.write_text(json.dumps([failing, fine]))
+    url = env["REFUNDSYNC_DATABASE_URL"]
+    worker = WorkerProcess(env, tmp_path / "worker.log", "--concurrency", "1")
+    try:
+        worker.wait_ready()
+        assert run_cli(["enqueue", str(path)], env).returncode == 0
+        wait_until(lambda: _states(url) == Counter({"failed": 1, "posted": 1}), timeout=60, what="both settled")
+        # a posted case cannot be skipped: it is in the books (unpost is the command for that)
+        refused = run_cli(["skip", "RFS-000007", "--why", "test"], env)
+        assert refused.returncode == 1 and "no posting that could be skipped" in refused.stderr
+        done = run_cli(["skip", "RFS-000005", "--why", "customs hold, refund reversed by the carrier"], env)
+        assert done.returncode == 0 and "skipped 1 posting(s) of RFS-000005" in done.stdout, done.stderr
+        assert json.loads(run_cli(["failed", "--json"], env).stdout) == []
+        assert "0 posting(s) queued" in run_cli(["retry", "--failed"], env).stdout
+        assert "0 posting(s) queued" in run_cli(["retry", "RFS-000005"], env).stdout
+        story = json.loads(run_cli(["show", "RFS-000005", "--json", "--offline"], env).stdout)
+        [posting] = story["revisions"][0]["postings"]
+        assert posting["state"] == "skipped" and "customs hold" in posting["reason"]
+        assert [(a["operation"], a["outcome"]) for a in posting["attempts"]] == [("map", "failed"),
+                                                                                 ("operator", "skip")]
+    finally:
+        worker.stop()
+    assert _states(url) == Counter({"skipped": 1, "posted": 1})
+    notes = sandbox.admin.documents("demo-xero", entity="CreditNote", origin="api")
+    assert [n["body"]["Reference"] for n in notes] == ["RFS-000007"]
