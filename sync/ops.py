@@ -19,6 +19,19 @@ from sync.ledger.models import Attempt, CaseRevision, Posting, RejectedInput, ut
 from sync.ledger.states import HAS_REMOTE, DocumentRole, PostingState
 
 ATTENTION = (PostingState.FAILED.value, PostingState.WAITING_RECONNECT.value)
+#: Drift found by back-sync: listed by `failed` with the operator's choices, never re-run by `retry --failed`
+#: (a re-run looks the tag up, finds the drifted document and would adopt it, hiding the drift).
+DRIFT_FIXES = {
+    PostingState.MISMATCH.value: "the books differ from the case (`refundsync show` lists each difference): correct "
+                                 "the entry in the books and the next back-sync confirms it, or `refundsync unpost` "
+                                 "then `refundsync repost` the case",
+    PostingState.REMOVED.value: "deleted or voided in the books: `refundsync repost` the case if it belongs there, "
+                                "`refundsync skip` it if not",
+    PostingState.MISSING.value: "gone from the books with no change event (found by reconcile): `refundsync repost` "
+                                "the case if it belongs there, `refundsync skip` it if not",
+    PostingState.DUPLICATE.value: "another document in the books bears this case's tag (keyed by hand?): delete the "
+                                  "extra one in the books; the next back-sync confirms the case",
+}
 #: States a re-run may start from: never a posting that is (or may be) in the books already.
 RETRYABLE = (PostingState.FAILED.value, PostingState.WAITING_RECONNECT.value)
 
@@ -49,15 +62,35 @@ def _attention_query(tenant: str | None, reason: str | None, since: datetime | N
 
 def failures(session: Session, *, tenant: str | None = None, reason: str | None = None,
              since: datetime | None = None) -> list[FailureGroup]:
-    """Postings that need a person, grouped by tenant, code and reason (the reason says the fix)."""
+    """Postings that need a person, grouped by tenant, code and reason (the reason says the fix).
+
+    Besides failures, the drift back-sync found (code ``DRIFT``), grouped per kind with the operator's choices.
+    """
     groups: dict[tuple[str, str | None, str], FailureGroup] = {}
-    for posting in session.scalars(_attention_query(tenant, reason, since)):
-        key = (posting.tenant, posting.error_code, posting.reason or "no reason recorded")
+
+    def add(posting: Posting, key: tuple[str, str | None, str]) -> None:
         group = groups.setdefault(key, FailureGroup(*key))
         if posting.case_id not in group.case_ids:
             group.case_ids.append(posting.case_id)
         group.states.add(posting.state)
+
+    for posting in session.scalars(_attention_query(tenant, reason, since)):
+        add(posting, (posting.tenant, posting.error_code, posting.reason or "no reason recorded"))
+    # Drift is grouped by what it is, not by its (per-document) difference: one line per kind and its fix.
+    for posting in session.scalars(_drift_query(tenant, reason, since)):
+        add(posting, (posting.tenant, "DRIFT", f"back-sync: {posting.state}: {DRIFT_FIXES[posting.state]}"))
     return sorted(groups.values(), key=lambda g: (-len(g.case_ids), g.tenant, g.code or ""))
+
+
+def _drift_query(tenant: str | None, reason: str | None, since: datetime | None) -> Any:
+    query = select(Posting).where(Posting.state.in_(list(DRIFT_FIXES)))
+    if tenant:
+        query = query.where(Posting.tenant == tenant)
+    if reason and reason.upper() != "DRIFT":
+        query = query.where((Posting.state == reason.lower()) | Posting.reason.contains(reason))
+    if since:
+        query = query.where(Posting.updated_at >= since)
+    return query.order_by(Posting.tenant, Posting.state, Posting.case_id)
 
 
 def record_decision(session: Session, posting: Posting, what: str, detail: str) -> None:

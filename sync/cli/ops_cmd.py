@@ -54,7 +54,9 @@ def failed(
         shown = ", ".join(g.case_ids[:5]) + (f" (+{len(g.case_ids) - 5} more)" if len(g.case_ids) > 5 else "")
         table.add_row(g.tenant, g.code or "-", str(len(g.case_ids)), g.reason, shown)
     console.print(table)
-    console.print("re-run after fixing: refundsync retry --failed [--reason CODE] [--tenant T]", highlight=False)
+    console.print("re-run after fixing: refundsync retry --failed [--reason CODE] [--tenant T]"
+                  + ("; DRIFT is decided case by case (repost, link, unpost, skip), never re-run"
+                     if any(g.code == "DRIFT" for g in groups) else ""), highlight=False)
 
 
 @app.command()

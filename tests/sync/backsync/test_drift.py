@@ -138,6 +138,18 @@ def test_one_backsync_confirms_every_posting_then_reports_each_drift(env: dict[s
     table = run_cli(["report"], env).stdout
     assert "not confirmed" in table and edited.case_id in table and "duplicate" in table
 
+    # --- `failed` lists the drift with the operator's choices; `retry --failed` never re-runs it ---------
+    groups = json.loads(run_cli(["failed", "--json"], env).stdout)
+    listed: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for g in groups:  # one group per tenant and kind of drift
+        listed[(g["code"], g["reason"].split(":")[1].strip())] |= set(g["case_ids"])
+    assert listed == {("DRIFT", "mismatch"): {edited.case_id, moved.case_id},
+                      ("DRIFT", "removed"): {deleted.case_id, voided.case_id},
+                      ("DRIFT", "duplicate"): {copied.case_id}}
+    assert all("refundsync" in g["reason"] or "delete the extra one" in g["reason"] for g in groups)
+    assert "0 posting(s) queued" in run_cli(["retry", "--failed"], env).stdout
+    assert _state(url, edited.id) == "mismatch" and _state(url, deleted.id) == "removed"
+
     sheet = list(csv.DictReader(io.StringIO(run_cli(["report", "--format", "csv"], env).stdout)))
     entries = [r for r in sheet if r["section"] == "entry"]
     assert len(entries) == 40
