@@ -5,6 +5,7 @@ and a tenant that opted in gets a removed entry put back in line to post."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -15,6 +16,7 @@ from sqlalchemy import select
 
 from connectors.sandbox.testing import SandboxServer, running_sandbox
 from sync.backsync.run import LOCK_KEY, BacksyncFailed, backsync_tenant
+from sync.engine import pacing
 from sync.engine.flush import EngineDeps, flush_tenant
 from sync.engine.runtime import ClientCache
 from sync.intake import receive
@@ -131,6 +133,18 @@ def test_a_removed_entry_is_reported_and_reposted_only_when_the_tenant_opted_in(
         else:
             assert (after.state, after.generation, after.remote_id) == ("removed", 0, posting.remote_id)
             assert operations[-1] == ("backsync", "removed") and result.reposted == []
+    if auto_repost:
+        # the engine posts it again under a tag of its own (the deleted one's may not be reusable), with a
+        # fresh key, and the next back-sync confirms the new document
+        time.sleep(pacing.remaining(deps.redis, TENANT))  # the first flush's partial batch set a pace
+        assert flush_tenant(deps, TENANT).counts == {"created": 1}
+        assert backsync_tenant(deps, TENANT).counts == {"confirmed": 1}
+        with deps.sessions() as session:
+            again = session.get(Posting, posting.id)
+            assert again is not None and again.state == "confirmed"
+            assert again.remote_id not in (None, posting.remote_id) and again.tag == f"{posting.tag}~g1"
+        live = sandbox.admin.documents(TENANT, posting.document_type or "", origin="api")
+        assert [d["body"]["DocNumber"] for d in live] == [f"{posting.tag}~g1"]
 
 
 def test_a_posting_older_than_the_window_is_read_by_its_id(tmp_path: Path, redis_srv: RedisServer,
