@@ -28,16 +28,37 @@ def run_cli(args: list[str], env: dict[str, str], *, cwd: Path | None = None, in
                           capture_output=True, timeout=timeout, input=input)
 
 
-class WorkerProcess:
-    """`refundsync worker` in its own process group, so kill -9 takes the pool children with it."""
+class ChildProcess:
+    """A `refundsync` command in its own process group, so a stop or kill -9 takes its children with it."""
 
     def __init__(self, env: dict[str, str], log: Path, *args: str):
         self.log = log
         self.env = env
         self._fh = log.open("ab")
-        self.process = subprocess.Popen([sys.executable, "-m", "sync.cli", "worker", *args], env=env,
-                                        cwd=REPO_ROOT, stdout=self._fh, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+        self.process = subprocess.Popen([sys.executable, "-m", "sync.cli", *args], env=env, cwd=REPO_ROOT,
+                                        stdout=self._fh, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def kill9(self) -> None:
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+        self._fh.close()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+        self._fh.close()
+
+
+class WorkerProcess(ChildProcess):
+    """`refundsync worker` (extra arguments go to it)."""
+
+    def __init__(self, env: dict[str, str], log: Path, *args: str):
+        super().__init__(env, log, "worker", *args)
 
     def wait_ready(self, timeout: float = 60) -> None:
         """Until the worker answers a remote-control ping over the broker (whatever its log level)."""
@@ -54,20 +75,12 @@ class WorkerProcess:
             time.sleep(0.1)
         raise TimeoutError(f"worker not ready after {timeout} s:\n{self.log.read_text()[-3000:]}")
 
-    def kill9(self) -> None:
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(10)
-        self._fh.close()
 
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(10)
-        self._fh.close()
+class BeatProcess(ChildProcess):
+    """`refundsync beat` with its schedule file."""
+
+    def __init__(self, env: dict[str, str], log: Path, schedule_file: Path):
+        super().__init__(env, log, "beat", "--schedule-file", str(schedule_file))
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.2, what: str = "condition") -> None:

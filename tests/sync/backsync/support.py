@@ -99,33 +99,3 @@ def xero_put_credit_note(sandbox: SandboxServer, body: dict[str, Any]) -> dict[s
     assert response.status_code == 200, response.text
     created: dict[str, Any] = wire.loads(response.content)["CreditNotes"][0]
     return created
-
-
-class BeatProcess:
-    """`refundsync beat` in its own process group (stopped with the group, like WorkerProcess)."""
-
-    def __init__(self, env: dict[str, str], log: Path, schedule_file: Path):
-        import subprocess
-        import sys
-
-        from tests.support.reference import REPO_ROOT
-
-        self._fh = log.open("ab")
-        self.log = log
-        self.process = subprocess.Popen([sys.executable, "-m", "sync.cli", "beat", "--schedule-file",
-                                         str(schedule_file)], env=env, cwd=REPO_ROOT, stdout=self._fh,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
-
-    def stop(self) -> None:
-        import os
-        import signal
-        import subprocess
-
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(10)
-        self._fh.close()

@@ -4,26 +4,19 @@ manual call, at each tenant's own interval (from the tenants file)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from connectors.sandbox.testing import SandboxServer, running_sandbox
+from connectors.sandbox.testing import SandboxServer
 from sync.ledger.db import session_scope
 from sync.ledger.models import ReconciliationRun
-from tests.support.processes import WorkerProcess, run_cli, wait_until
+from tests.support.processes import BeatProcess, WorkerProcess, run_cli, wait_until
 from tests.support.servers import RedisServer
-from tests.sync.backsync.support import BeatProcess, backsync_env, cases_for, states
+from tests.sync.backsync.support import backsync_env, cases_for, states
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
-    with running_sandbox(minute_seconds=2) as server:
-        yield server
 
 
 def test_beat_confirms_posted_cases_without_a_manual_call(tmp_path: Path, redis_srv: RedisServer,

@@ -8,25 +8,18 @@ import csv
 import io
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from connectors.sandbox.testing import SandboxServer, running_sandbox
+from connectors.sandbox.testing import SandboxServer
 from tests.support.processes import WorkerProcess, run_cli
 from tests.support.servers import RedisServer
 from tests.sync.backsync.support import backsync_env, cases_for, post_cases, postings, states, xero_put_credit_note
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
-    with running_sandbox(minute_seconds=2) as server:
-        yield server
 
 
 @pytest.fixture

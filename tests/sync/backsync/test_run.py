@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pytest
 from redis import Redis
 from sqlalchemy import select
 
-from connectors.sandbox.testing import SandboxServer, running_sandbox
+from connectors.sandbox.testing import SandboxServer
 from sync.backsync.run import LOCK_KEY, BacksyncFailed, backsync_tenant
 from sync.engine import pacing
 from sync.engine.flush import EngineDeps, flush_tenant
@@ -27,12 +26,6 @@ from tests.support.factories import make_case
 from tests.support.servers import RedisServer
 
 TENANT = "demo-qbo"
-
-
-@pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
-    with running_sandbox(minute_seconds=2) as server:
-        yield server
 
 
 def _deps(url: str, tmp_path: Path, redis_srv: RedisServer, sandbox: SandboxServer, auto_repost: bool = False

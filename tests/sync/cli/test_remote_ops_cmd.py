@@ -16,7 +16,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from connectors.sandbox.testing import SandboxServer, running_sandbox
+from connectors.sandbox.testing import SandboxServer
 from sync.ledger.db import session_scope
 from sync.ledger.models import Posting
 from tests.support.factories import make_case
@@ -29,12 +29,6 @@ pytestmark = pytest.mark.slow
 SHENZHEN = "Shenzhen Lianhua Trading Co."
 CREDIT = {"demo-xero": "CreditNote", "demo-qbo": "VendorCredit"}
 NOT_THERE = {"demo-xero": "00000000-0000-4000-8000-000000000000", "demo-qbo": "987654"}
-
-
-@pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
-    with running_sandbox(minute_seconds=2) as server:
-        yield server
 
 
 @pytest.fixture

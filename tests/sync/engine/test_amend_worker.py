@@ -5,14 +5,13 @@ one live document per case, saying what revision 2 says; the ledger keeps both r
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from connectors.sandbox.testing import SandboxServer, running_sandbox
+from connectors.sandbox.testing import SandboxServer
 from sync.ledger.db import session_scope
 from sync.ledger.models import CaseRevision, Posting
 from tests.support.posting import posting_env
@@ -23,12 +22,6 @@ pytestmark = pytest.mark.slow
 
 VENDOR = {"name": "Shenzhen Lianhua Trading Co.", "external_id": None}
 CUSTOMER = {"name": "Northwind Retail Inc.", "external_id": None}
-
-
-@pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
-    with running_sandbox(minute_seconds=2) as server:
-        yield server
 
 
 @pytest.fixture

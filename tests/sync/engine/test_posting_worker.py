@@ -4,13 +4,12 @@ worker -> intake -> flush -> connector -> the sandbox over HTTP. Exactly one rem
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from connectors.sandbox.testing import SandboxServer, running_sandbox
+from connectors.sandbox.testing import SandboxServer
 from sync.ledger.db import session_scope
 from sync.ledger.models import Posting
 from tests.support.factories import make_cases, write_csv
@@ -19,14 +18,6 @@ from tests.support.processes import WorkerProcess, run_cli, wait_until
 from tests.support.servers import RedisServer
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
-    # A provider "minute" of 2 s (here and in REFUNDSYNC_LIMIT_MINUTE_SECONDS): a 429's Retry-After lasts
-    # seconds, not a minute.
-    with running_sandbox(minute_seconds=2) as server:
-        yield server
 
 
 @pytest.fixture
