@@ -64,12 +64,14 @@ def _contact(body: Mapping[str, Any]) -> tuple[str | None, str | None]:
     return _text(contact.get("ContactID")), _text(contact.get("Name"))
 
 
-def credit_note(body: Mapping[str, Any]) -> RemoteDocument:
+def _issued(body: Mapping[str, Any], type_: str, id_key: str, number_key: str, remaining_key: str
+            ) -> RemoteDocument:
+    """A credit note or an invoice: the same shape in Xero, apart from the names of three fields."""
     party_id, party_name = _contact(body)
     return RemoteDocument(
-        type="CreditNote",
-        remote_id=str(body["CreditNoteID"]),
-        number=_text(body.get("CreditNoteNumber")),
+        type=type_,
+        remote_id=str(body[id_key]),
+        number=_text(body.get(number_key)),
         reference=_text(body.get("Reference")),
         amount=_money(body.get("Total")),
         currency=_text(body.get("CurrencyCode")),
@@ -79,9 +81,13 @@ def credit_note(body: Mapping[str, Any]) -> RemoteDocument:
         status=_CREDIT_STATUS.get(str(body.get("Status", "")).upper(), RemoteStatus.ACTIVE),
         version=_text(body.get("UpdatedDateUTC")),
         updated_at=wire.parse_datetime(body.get("UpdatedDateUTC")),
-        remaining=_money(body.get("RemainingCredit")),
+        remaining=_money(body.get(remaining_key)),
         raw=dict(body),
     )
+
+
+def credit_note(body: Mapping[str, Any]) -> RemoteDocument:
+    return _issued(body, "CreditNote", "CreditNoteID", "CreditNoteNumber", "RemainingCredit")
 
 
 def payment(body: Mapping[str, Any]) -> RemoteDocument:
@@ -135,23 +141,7 @@ def allocations_of(credit: Mapping[str, Any]) -> list[RemoteDocument]:
 
 
 def invoice(body: Mapping[str, Any]) -> RemoteDocument:
-    party_id, party_name = _contact(body)
-    return RemoteDocument(
-        type="Invoice",
-        remote_id=str(body["InvoiceID"]),
-        number=_text(body.get("InvoiceNumber")),
-        reference=_text(body.get("Reference")),
-        amount=_money(body.get("Total")),
-        currency=_text(body.get("CurrencyCode")),
-        party_id=party_id,
-        party_name=party_name,
-        date=wire.parse_date(body.get("Date")),
-        status=_CREDIT_STATUS.get(str(body.get("Status", "")).upper(), RemoteStatus.ACTIVE),
-        version=_text(body.get("UpdatedDateUTC")),
-        updated_at=wire.parse_datetime(body.get("UpdatedDateUTC")),
-        remaining=_money(body.get("AmountDue")),
-        raw=dict(body),
-    )
+    return _issued(body, "Invoice", "InvoiceID", "InvoiceNumber", "AmountDue")
 
 
 READERS = {"CreditNote": credit_note, "Payment": payment, "Invoice": invoice}
