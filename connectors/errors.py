@@ -18,6 +18,7 @@ Actions:
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -57,6 +58,22 @@ class ProviderError:
     @property
     def text(self) -> str:
         return f"{self.message} {self.detail}".strip()
+
+
+def oauth_error(provider: str, status: int, body: bytes | str) -> ProviderError:
+    """A token endpoint's refusal. Intuit and Xero both answer in RFC 6749's shape
+    (``{"error": ..., "error_description": ...}``); a body that is not a JSON object (a proxy's 502 page) is kept
+    as the message."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        return ProviderError(provider, status, None, text[:500], write=False, raw=text[:2000])
+    code = str(data["error"]) if data.get("error") else None
+    return ProviderError(provider, status, code, str(data.get("error_description", "")), write=False,
+                         raw=text[:2000])
 
 
 @dataclass(frozen=True)

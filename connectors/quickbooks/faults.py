@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from typing import Any
 
-from connectors.errors import QBO, QBO_OAUTH, ProviderError, Transport
+from connectors.errors import QBO, QBO_OAUTH, ProviderError, Transport, oauth_error
 
 NS = "{http://schema.intuit.com/finance/v3}"
 
@@ -93,14 +93,7 @@ def _from_xml(text: str) -> tuple[str | None, str, str]:
 
 
 def parse_oauth_error(status: int, body: bytes | str) -> ProviderError:
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-    try:
-        data = json.loads(text)
-    except ValueError:
-        data = {}
-    code = str(data.get("error")) if isinstance(data, dict) and data.get("error") else None
-    message = str(data.get("error_description", "")) if isinstance(data, dict) else text[:500]
-    return ProviderError(QBO_OAUTH, status, code, message, write=False, raw=text[:2000])
+    return oauth_error(QBO_OAUTH, status, body)
 
 
 def transport_error(kind: Transport, message: str, *, write: bool) -> ProviderError:

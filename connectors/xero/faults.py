@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from connectors.errors import XERO, XERO_OAUTH, ProviderError, Transport
+from connectors.errors import XERO, XERO_OAUTH, ProviderError, Transport, oauth_error
 from connectors.quickbooks.faults import retry_after
 
 
@@ -69,14 +69,7 @@ def item_error(item: Mapping[str, Any], *, write: bool = True) -> ProviderError 
 
 
 def parse_oauth_error(status: int, body: bytes | str) -> ProviderError:
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-    try:
-        data = json.loads(text)
-    except ValueError:
-        data = {}
-    code = str(data.get("error")) if isinstance(data, dict) and data.get("error") else None
-    return ProviderError(XERO_OAUTH, status, code, str(data.get("error_description", "")) if data else text[:500],
-                         write=False, raw=text[:2000])
+    return oauth_error(XERO_OAUTH, status, body)
 
 
 def transport_error(kind: Transport, message: str, *, write: bool) -> ProviderError:
