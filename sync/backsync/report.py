@@ -18,9 +18,9 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from mapping.case import RefundCase
@@ -138,16 +138,26 @@ def build_report(session: Session, *, first: date | None = None, last: date | No
 
 def _postings(session: Session, tenant: str | None, start: datetime | None, end: datetime | None
               ) -> Iterator[tuple[Posting, str]]:
-    query = (select(Posting, CaseRevision.payload).join(CaseRevision, CaseRevision.id == Posting.case_revision_id)
-             .where(Posting.state.in_(CHECKED)))
-    if tenant:
-        query = query.where(Posting.tenant == tenant)
-    if start:
-        query = query.where(Posting.posted_at >= start)
-    if end:
-        query = query.where(Posting.posted_at < end)
+    query = _within(select(Posting, CaseRevision.payload)
+                    .join(CaseRevision, CaseRevision.id == Posting.case_revision_id).where(Posting.state.in_(CHECKED)),
+                    Posting.tenant, Posting.posted_at, tenant, start, end)
     rows = session.execute(query.order_by(Posting.tenant, Posting.case_id, Posting.id))
     yield from ((posting, payload) for posting, payload in rows)
+
+
+_Query = TypeVar("_Query", bound=Select)
+
+
+def _within(query: _Query, tenant_column: Any, time_column: Any, tenant: str | None, start: datetime | None,
+            end: datetime | None) -> _Query:
+    """The report's filters: one tenant, and a [start, end) range of ``time_column``."""
+    if tenant:
+        query = query.where(tenant_column == tenant)
+    if start:
+        query = query.where(time_column >= start)
+    if end:
+        query = query.where(time_column < end)
+    return query
 
 
 def _detail(posting: Posting) -> str:
@@ -160,13 +170,8 @@ def _detail(posting: Posting) -> str:
 
 def _runs(session: Session, tenant: str | None, start: datetime | None, end: datetime | None
           ) -> list[dict[str, Any]]:
-    query = select(ReconciliationRun)
-    if tenant:
-        query = query.where(ReconciliationRun.tenant == tenant)
-    if start:
-        query = query.where(ReconciliationRun.started_at >= start)
-    if end:
-        query = query.where(ReconciliationRun.started_at < end)
+    query = _within(select(ReconciliationRun), ReconciliationRun.tenant, ReconciliationRun.started_at, tenant, start,
+                    end)
     runs: list[dict[str, Any]] = []
     for run in session.scalars(query.order_by(ReconciliationRun.started_at)):
         runs.append({"id": run.id, "tenant": run.tenant, "kind": run.kind, "started_at": run.started_at.isoformat(),
