@@ -282,15 +282,30 @@ def _what_next(var: Path, workdir: Path, console: Console, result: DemoResult) -
     env_file = var.relative_to(workdir) / "demo.env"
     failed = sorted(c for c, s in result.statuses.items() if s.state == "failed")
     one = failed[0] if failed else next(iter(sorted(result.statuses)))
+    cmd = _command(workdir)
     console.print(f"""
 [bold]What to try next[/] (the demo's settings are in {env_file}; load them first):
   set -a; . {env_file}; set +a
-  refundsync status                 postings per state
-  refundsync failed                 what needs attention, grouped by reason, with the fix
-  refundsync show {one:<17} the case, its postings, every attempt, the ids in the books
-  refundsync retry --failed --dry-run   what a re-run would do (a re-run never duplicates)
-Retrying for real needs the worker: run `refundsync demo --keep-running` and retry from another terminal.""",
+  {cmd} status                 postings per state
+  {cmd} failed                 what needs attention, grouped by reason, with the fix
+  {cmd} show {one:<17} the case, its postings, every attempt, the ids in the books
+  {cmd} retry --failed --dry-run   what a re-run would do (a re-run never duplicates)
+Retrying for real needs the worker: run `{cmd} demo --keep-running` and retry from another terminal.""",
                   highlight=False, soft_wrap=True)
+
+
+def _command(workdir: Path) -> str:
+    """How the user can type `refundsync` here: the bare name when it is on PATH (an activated or installed
+    environment), else the console script beside this Python (``.venv/bin/refundsync`` after scripts/demo)."""
+    if shutil.which("refundsync"):
+        return "refundsync"
+    script = Path(sys.executable).parent / "refundsync"
+    if not script.exists():
+        return f"{sys.executable} -m sync.cli"
+    try:
+        return str(script.relative_to(workdir.resolve()))
+    except ValueError:
+        return str(script)
 
 
 def _wait_forever(children: Children) -> None:
