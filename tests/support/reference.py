@@ -1,4 +1,4 @@
-"""Where the shared reference material lives: beside the repository, as ``../shared/reference``."""
+"""Where the providers' schemas live: ``tests/reference/`` (shipped with the repository; see its README)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ def reference_dir() -> Path:
     """The folder of provider facts and schemas (overridable with REFUNDSYNC_REFERENCE_DIR)."""
     override = os.environ.get("REFUNDSYNC_REFERENCE_DIR")
     candidates = [Path(override)] if override else []
-    candidates += [REPO_ROOT.parent / "shared" / "reference", REPO_ROOT / "shared" / "reference"]
+    candidates += [REPO_ROOT / "tests" / "reference"]
     for candidate in candidates:
         if (candidate / "xero_accounting.yaml").exists():
             return candidate
     raise FileNotFoundError(
-        "shared reference folder not found; expected ../shared/reference beside the repository "
+        f"provider schemas not found in {candidates}; tests/reference/ ships with the repository "
         "(or set REFUNDSYNC_REFERENCE_DIR)"
     )

@@ -3,11 +3,11 @@
 QBO's JSON uses the XSD element names (and attributes as properties), so the schema answers two
 questions at run time: which fields may a request contain (anything else is Intuit's 2010
 "unsupported property" fault), and what is each field's type (money is parsed to Decimal, booleans
-and dates checked). The table is generated once from ``../shared/reference/qbo-xsd`` and shipped as
+and dates checked). The table is generated once from ``tests/reference/qbo-xsd`` and shipped as
 ``qbo_schema.json``, because the reference folder is not part of the installed package; a test checks
 the shipped table still equals what the XSD says.
 
-    python -m connectors.sandbox.quickbooks.xsd ../shared/reference/qbo-xsd \
+    python -m connectors.sandbox.quickbooks.xsd tests/reference/qbo-xsd \
         > connectors/sandbox/quickbooks/qbo_schema.json
 """
 
